@@ -1,0 +1,1 @@
+"""Library behind the executable Bots EDI runbook: environments, images, cluster, database, reports."""
