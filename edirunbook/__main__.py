@@ -1,0 +1,5 @@
+import sys
+
+from edirunbook.cli import main
+
+sys.exit(main())

@@ -1,0 +1,35 @@
+"""Where things live: the checkout, the per-checkout state, the machine-wide build cache."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+IMAGES_DIR = REPO_ROOT / "images"
+ENVIRONMENTS_DIR = REPO_ROOT / "environments"
+
+
+def cache_dir() -> Path:
+    """Build cache shared by every checkout on this machine (content-hashed, safe to share)."""
+    explicit = os.environ.get("EDIRUNBOOK_CACHE")
+    base = Path(explicit) if explicit else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    path = base if explicit else base / "edirunbook"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def state_dir() -> Path:
+    """Per-checkout state (kubeconfig, environment record); git-ignored."""
+    path = Path(os.environ.get("EDIRUNBOOK_STATE", REPO_ROOT / ".state"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def kubeconfig_path() -> Path:
+    return state_dir() / "kubeconfig"
+
+
+def bin_dir() -> Path:
+    path = cache_dir() / "bin"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,39 @@
+"""Wait on state with a timeout; on failure say what was awaited and what was last seen."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from edirunbook.errors import RunbookSuiteError
+
+
+class WaitTimeout(RunbookSuiteError):
+    def __init__(self, what: str, timeout: float, last_seen: str) -> None:
+        super().__init__(f"timed out after {timeout:.0f}s waiting for {what}; last seen:\n{last_seen}")
+        self.what = what
+        self.last_seen = last_seen
+
+
+@dataclass
+class Observation:
+    done: bool
+    seen: str
+
+
+def wait_for(what: str, probe: Callable[[], Observation], *, timeout: float, interval: float = 0.5) -> float:
+    """Poll `probe` until it reports done; returns the seconds it took. Exceptions count as 'not yet'."""
+    started = time.monotonic()
+    deadline = started + timeout
+    last = "nothing observed yet"
+    while True:
+        try:
+            observation = probe()
+            last = observation.seen
+            if observation.done:
+                return time.monotonic() - started
+        except Exception as error:  # noqa: BLE001 - an unreachable target is a state to wait through
+            last = f"{type(error).__name__}: {error}"
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(what, timeout, last)
+        time.sleep(interval)

@@ -1,0 +1,3 @@
+module edirunbook.local/pause
+
+go 1.24

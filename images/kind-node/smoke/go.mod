@@ -1,0 +1,3 @@
+module edirunbook.local/smoke
+
+go 1.24
