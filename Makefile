@@ -1,0 +1,64 @@
+# The human interface. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ENV ?= kind
+export ENV
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUITE := $(PY) -m edirunbook
+RUNBOOK ?= docs/runbook.md
+MIN_COVERAGE ?= 0
+
+.PHONY: help setup env-build env-up env-down env-check clean kubeconfig docker-host lint unit test verify coverage
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"' \
+	  || { echo "error: python3 must be CPython 3.11 (set PYTHON=/path/to/python3.11)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+setup: $(VENV)/.installed ## Python venv with pinned deps, then every image and tool (cached)
+	$(SUITE) env build
+
+env-build: $(VENV)/.installed ## build or fetch the environment's images and tools (cached by content hash)
+	$(SUITE) env build
+
+env-up: $(VENV)/.installed ## bring up the environment ENV (default: kind); idempotent
+	$(SUITE) env up
+
+env-down: $(VENV)/.installed ## remove the cluster and database, keep the build cache
+	$(SUITE) env down
+
+env-check: $(VENV)/.installed ## smoke-check the running environment
+	$(SUITE) env check
+
+clean: $(VENV)/.installed ## remove every cluster, container, network, image and cache entry of this suite
+	$(SUITE) env clean
+
+kubeconfig: $(VENV)/.installed ## print the kubeconfig path: KUBECONFIG=$$(make -s kubeconfig) kubectl ...
+	@$(SUITE) env kubeconfig
+
+docker-host: $(VENV)/.installed ## print the DOCKER_HOST of the daemon the suite uses
+	@$(SUITE) env docker-host
+
+lint: $(VENV)/.installed ## ruff and mypy on the project's Python code
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.installed ## the library's fast tests (no cluster)
+	$(VENV)/bin/pytest tests/unit -q
+
+coverage: $(VENV)/.installed ## runbook coverage and drift: make coverage RUNBOOK=path MIN_COVERAGE=80
+	$(SUITE) coverage --runbook $(RUNBOOK) --features features --env $(ENV) --min-coverage $(MIN_COVERAGE)
+
+verify: $(VENV)/.installed ## the main job: bring up ENV and prove it (KEEP=1 leaves it up)
+	$(SUITE) env up
+	$(SUITE) env check || { status=$$?; [ -n "$(KEEP)" ] || $(SUITE) env down; exit $$status; }
+	@[ -n "$(KEEP)" ] || $(SUITE) env down
+
+test: lint unit verify ## everything CI runs: lint, unit tests, then verify

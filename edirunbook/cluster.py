@@ -1,0 +1,56 @@
+"""Reading and waiting on cluster state through the Kubernetes API (the kubernetes client)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubernetes import client, config
+from kubernetes.client import ApiClient
+
+from edirunbook.errors import EnvironmentNotReady
+from edirunbook.waiting import Observation, wait_for
+
+
+def connect(kubeconfig: Path, context: str | None = None) -> ApiClient:
+    if not kubeconfig.exists():
+        raise EnvironmentNotReady(f"no kubeconfig at {kubeconfig}: the environment is not up. Run `make env-up`.")
+    try:
+        return config.new_client_from_config(config_file=str(kubeconfig), context=context)
+    except config.ConfigException as error:
+        raise EnvironmentNotReady(f"kubeconfig {kubeconfig} is not usable: {error}. Check the file or run "
+                                  "`make env-up` again.") from None
+
+
+def node_summary(api: ApiClient) -> Observation:
+    nodes = client.CoreV1Api(api).list_node().items
+    rows = []
+    ready_all = bool(nodes)
+    for node in nodes:
+        conditions = {c.type: c.status for c in node.status.conditions or []}
+        ready = conditions.get("Ready") == "True"
+        ready_all &= ready
+        rows.append(f"{node.metadata.name}: Ready={conditions.get('Ready', 'Unknown')}")
+    return Observation(ready_all, "\n".join(rows) or "no nodes registered")
+
+
+def wait_nodes_ready(api: ApiClient, timeout: float) -> float:
+    return wait_for("every node Ready", lambda: node_summary(api), timeout=timeout)
+
+
+def pod_summary(api: ApiClient, namespace: str, selector: str = "") -> list[str]:
+    pods = client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=selector).items
+    rows = []
+    for pod in pods:
+        statuses = pod.status.container_statuses or []
+        ready = sum(1 for s in statuses if s.ready)
+        restarts = sum(s.restart_count for s in statuses)
+        waiting = [s.state.waiting.reason for s in statuses if s.state and s.state.waiting]
+        rows.append(f"{pod.metadata.name}: {pod.status.phase} ready {ready}/{len(statuses)} restarts {restarts}"
+                    + (f" ({', '.join(waiting)})" if waiting else ""))
+    return rows
+
+
+def recent_events(api: ApiClient, namespace: str, limit: int = 10) -> list[str]:
+    events = client.CoreV1Api(api).list_namespaced_event(namespace).items
+    events.sort(key=lambda e: (e.last_timestamp or e.event_time or e.metadata.creation_timestamp))
+    return [f"{e.type} {e.reason} {e.involved_object.kind}/{e.involved_object.name}: {e.message}"
+            for e in events[-limit:]]

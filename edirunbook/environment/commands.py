@@ -1,0 +1,88 @@
+"""`edirunbook env ...`: bring the environment up or down, check it, clean everything."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from edirunbook import paths
+from edirunbook.environment import config as env_config
+from edirunbook.errors import EnvironmentNotReady
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("env", help="manage the environment the scenarios run on")
+    parser.add_argument("--env", default=None, help="environment name (default: $ENV or kind)")
+    actions = parser.add_subparsers(dest="action", required=True)
+    for name, func, text in (
+        ("build", build, "build or fetch every image and tool the environment needs (cached)"),
+        ("up", up, "bring the environment up (idempotent)"),
+        ("down", down, "remove the cluster and database; keep the build cache"),
+        ("check", check, "smoke-check the running environment"),
+        ("clean", clean, "remove everything this suite created, including its image cache"),
+        ("kubeconfig", kubeconfig, "print the environment's kubeconfig path"),
+        ("docker-host", docker_host, "print the DOCKER_HOST of the daemon the suite uses"),
+    ):
+        sub = actions.add_parser(name, help=text)
+        sub.set_defaults(func=func)
+
+
+def _environment(args: argparse.Namespace) -> Any:
+    cfg = env_config.load(args.env)
+    if cfg.type == "kind":
+        from edirunbook.environment.kind import KindEnvironment
+
+        return KindEnvironment(cfg)
+    raise EnvironmentNotReady(f"environment {cfg.name!r} has type {cfg.type!r}, which `env {args.action}` "
+                              "does not manage (a live cluster is brought up by its owners).")
+
+
+def build(args: argparse.Namespace) -> int:
+    from edirunbook.docker import daemon
+
+    built = _environment(args).build(daemon.ensure())
+    for role, ref in built.items():
+        print(f"{role}: {ref}")
+    return 0
+
+
+def up(args: argparse.Namespace) -> int:
+    timings = _environment(args).up()
+    print(f"environment up: kubeconfig {paths.kubeconfig_path()}")
+    print("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    return 0
+
+
+def down(args: argparse.Namespace) -> int:
+    _environment(args).down()
+    return 0
+
+
+def check(args: argparse.Namespace) -> int:
+    from edirunbook.environment import smoke
+
+    results = smoke.run_checks(_environment(args))
+    width = max(len(r.name) for r in results)
+    for result in results:
+        print(f"{'PASS' if result.ok else 'FAIL'}  {result.name:<{width}}  {result.seconds:6.1f}s  {result.detail}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def clean(args: argparse.Namespace) -> int:
+    from edirunbook.environment import cleanup
+
+    cleanup.clean_all(_environment(args))
+    return 0
+
+
+def kubeconfig(args: argparse.Namespace) -> int:
+    print(paths.kubeconfig_path())
+    return 0
+
+
+def docker_host(args: argparse.Namespace) -> int:
+    from edirunbook.docker import daemon
+
+    host = daemon.connect().host
+    print(host or "", file=sys.stdout)
+    return 0

@@ -1,0 +1,209 @@
+"""The embedded default environment: a kind cluster plus a MySQL-compatible testcontainer.
+
+`up()` is idempotent: a running cluster and database are reused, missing pieces are built or
+started. `down()` removes what `up()` created, in reverse order, and restores the host.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import string
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from edirunbook import images, kindnode, paths, versions
+from edirunbook.docker import daemon
+from edirunbook.docker.daemon import Docker
+from edirunbook.environment import hostprep
+from edirunbook.environment.config import EnvConfig
+from edirunbook.errors import EnvironmentNotReady, SetupError
+from edirunbook.shell import CommandFailed, note, run, step
+
+
+@dataclass
+class Credentials:
+    """Generated once per checkout, kept in .state/credentials.json (mode 600); never printed."""
+
+    root_password: str
+    password: str
+    django_secret_key: str
+
+    def __repr__(self) -> str:
+        return "Credentials(<hidden>)"
+
+    @classmethod
+    def load_or_create(cls) -> Credentials:
+        file = paths.state_dir() / "credentials.json"
+        if file.exists():
+            return cls(**json.loads(file.read_text()))
+        alphabet = string.ascii_letters + string.digits
+
+        def make(n: int) -> str:
+            return "".join(secrets.choice(alphabet) for _ in range(n))
+
+        creds = cls(root_password=make(24), password=make(24), django_secret_key=make(50))
+        file.touch(mode=0o600)
+        file.write_text(json.dumps(asdict(creds)))
+        return creds
+
+
+def tools_path() -> Path:
+    """Pinned kind and kubectl, linked into <cache>/bin (prepend it to PATH)."""
+    bin_dir = paths.bin_dir()
+    links = {"kind": kindnode.kind_binary(), "kubectl": kindnode.kubernetes_binaries() / "kubectl"}
+    for name, target in links.items():
+        link = bin_dir / name
+        if not link.is_symlink() or Path(os.readlink(link)) != target:
+            link.unlink(missing_ok=True)
+            link.symlink_to(target)
+    return bin_dir
+
+
+class KindEnvironment:
+    def __init__(self, config: EnvConfig) -> None:
+        self.config = config
+        self.state_file = paths.state_dir() / "environment.json"
+        self.kubeconfig = paths.kubeconfig_path()
+        self.data_volume_host = paths.state_dir() / "volumes" / "bots-data"
+        self.sysctl_record = paths.state_dir() / "host-sysctls.json"
+
+    # ---- helpers -------------------------------------------------------------------------
+    def _env(self, docker: Docker) -> dict[str, str]:
+        return {**docker.env(), "KIND_EXPERIMENTAL_DOCKER_NETWORK": self.config.network,
+                "PATH": f"{paths.bin_dir()}:{os.environ.get('PATH', '')}"}
+
+    def kind(self, docker: Docker, *args: str, timeout: float = 600) -> str:
+        return run([str(kindnode.kind_binary()), *args], env=self._env(docker), timeout=timeout).stdout
+
+    def cluster_exists(self, docker: Docker) -> bool:
+        names = self.kind(docker, "get", "clusters").split()
+        return self.config.cluster_name in names
+
+    def node_container(self) -> str:
+        return f"{self.config.cluster_name}-control-plane"
+
+    def rendered_cluster_config(self) -> Path:
+        assert self.config.cluster_config is not None
+        text = self.config.cluster_config.read_text()
+        values = {"DATA_VOLUME_HOST": str(self.data_volume_host), "DATA_VOLUME_NODE": self.config.data_volume_path,
+                  "WEB_PORT": str(self.config.web_port)}
+        for key, value in values.items():
+            text = text.replace("${" + key + "}", value)
+        out = paths.state_dir() / "kind-cluster.yaml"
+        out.write_text(text)
+        return out
+
+    def write_state(self, **values: Any) -> None:
+        state = self.read_state()
+        state.update(values)
+        self.state_file.write_text(json.dumps(state, indent=2))
+
+    def read_state(self) -> dict[str, Any]:
+        return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
+
+    # ---- images ----------------------------------------------------------------------------
+    def node_image(self, docker: Docker) -> str:
+        if os.environ.get("IMAGE_SOURCE") == "pull":
+            docker.run("pull", versions.KINDEST_NODE, timeout=1800)
+            return versions.KINDEST_NODE
+        return kindnode.node_image(docker)
+
+    def database_image(self, docker: Docker) -> str:
+        if os.environ.get("IMAGE_SOURCE") == "pull":
+            docker.run("pull", versions.MYSQL_IMAGE, timeout=1800)
+            return versions.MYSQL_IMAGE
+        return images.recipe(docker, "mariadb", images.debian_base(docker))
+
+    def build(self, docker: Docker) -> dict[str, str]:
+        """Every image and tool the environment needs (cached)."""
+        tools_path()
+        return {"node": self.node_image(docker), "database": self.database_image(docker)}
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    def up(self) -> dict[str, float]:
+        """Bring the environment up; returns timings in seconds."""
+        timings: dict[str, float] = {}
+        started = time.monotonic()
+        docker = daemon.ensure()
+        built = self.build(docker)
+        timings["build"] = time.monotonic() - started
+        self.prepare_host(docker)
+        creds = Credentials.load_or_create()
+        db_result: dict[str, Any] = {}
+        db_thread = threading.Thread(target=self._start_database_into,
+                                     args=(docker, built["database"], creds, db_result), daemon=True)
+        t0 = time.monotonic()
+        db_thread.start()
+        if not self.cluster_exists(docker):
+            with step(f"creating kind cluster {self.config.cluster_name} from {built['node']}"):
+                try:
+                    self.kind(docker, "create", "cluster", "--name", self.config.cluster_name,
+                              "--image", built["node"], "--config", str(self.rendered_cluster_config()),
+                              "--kubeconfig", str(self.kubeconfig), "--retain", timeout=900)
+                except CommandFailed as error:
+                    raise EnvironmentNotReady(
+                        f"kind could not create the cluster. {self._node_diagnostics(docker)}\n{error}") from None
+        else:
+            note(f"kind cluster {self.config.cluster_name} already exists; reusing it")
+            self.kind(docker, "export", "kubeconfig", "--name", self.config.cluster_name,
+                      "--kubeconfig", str(self.kubeconfig))
+        from edirunbook import cluster
+
+        api = cluster.connect(self.kubeconfig)
+        timings["node_ready"] = cluster.wait_nodes_ready(api, timeout=self.config.timeout("node_ready", 180)) \
+            + (time.monotonic() - t0)
+        db_thread.join(timeout=self.config.timeout("database_ready", 120) + 60)
+        if "error" in db_result:
+            raise db_result["error"]
+        if "database" not in db_result:
+            raise EnvironmentNotReady("the database container did not start in time; see `docker ps -a`")
+        timings["cluster_and_database"] = time.monotonic() - t0
+        self.write_state(cluster=self.config.cluster_name, kubeconfig=str(self.kubeconfig),
+                         node_image=built["node"], database_image=built["database"], **db_result["info"])
+        timings["total"] = time.monotonic() - started
+        return timings
+
+    def _start_database_into(self, docker: Docker, image: str, creds: Credentials, result: dict[str, Any]) -> None:
+        try:
+            from edirunbook import database
+
+            db = database.ensure_for_environment(self.config, image, creds, docker)
+            result["database"] = db
+            result["info"] = {"database_container": db.container_id, "database_host_port": db.port}
+        except Exception as error:  # noqa: BLE001 - reported by the caller's thread
+            result["error"] = error
+
+    def prepare_host(self, docker: Docker) -> None:
+        if os.geteuid() != 0:
+            raise SetupError("The kind environment changes host routes and mounts a size-limited volume, which "
+                             "needs root. Run `sudo make env-up`.")
+        hostprep.record_sysctls(self.sysctl_record)
+        hostprep.add_blackholes()
+        hostprep.mount_data_volume(self.data_volume_host, self.config.data_volume_size)
+        networks = docker.run("network", "ls", "--format", "{{.Name}}").stdout.split()
+        if self.config.network not in networks:
+            docker.run("network", "create", "--label", images.OWNER_LABEL, self.config.network)
+
+    def _node_diagnostics(self, docker: Docker) -> str:
+        logs = docker.run("logs", "--tail", "30", self.node_container(), check=False).stdout
+        return f"Last node container log lines:\n{logs}" if logs.strip() else ""
+
+    def down(self) -> None:
+        docker = daemon.connect()
+        with step(f"deleting kind cluster {self.config.cluster_name}"):
+            if self.cluster_exists(docker):
+                self.kind(docker, "delete", "cluster", "--name", self.config.cluster_name,
+                          "--kubeconfig", str(self.kubeconfig))
+        from edirunbook import database
+
+        database.remove_for_environment(self.config, docker)
+        docker.run("network", "rm", self.config.network, check=False)
+        hostprep.unmount_data_volume(self.data_volume_host)
+        hostprep.remove_blackholes()
+        hostprep.restore_sysctls(self.sysctl_record)
+        self.state_file.unlink(missing_ok=True)
+        self.kubeconfig.unlink(missing_ok=True)

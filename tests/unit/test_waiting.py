@@ -1,0 +1,26 @@
+"""Waits poll until done, treat errors as 'not yet', and on timeout show the last thing seen."""
+import pytest
+
+from edirunbook.waiting import Observation, WaitTimeout, wait_for
+
+
+def test_returns_once_done() -> None:
+    answers = iter([Observation(False, "starting"), Observation(True, "ready")])
+    assert wait_for("thing", lambda: next(answers), timeout=5, interval=0.01) >= 0
+
+
+def test_timeout_reports_what_was_last_seen() -> None:
+    with pytest.raises(WaitTimeout) as error:
+        wait_for("the pod to be Ready", lambda: Observation(False, "pod web-1: Pending"), timeout=0.05,
+                 interval=0.01)
+    assert "the pod to be Ready" in str(error.value)
+    assert "pod web-1: Pending" in str(error.value)
+
+
+def test_exceptions_are_waited_through_and_reported() -> None:
+    def probe() -> Observation:
+        raise ConnectionRefusedError("connection refused")
+
+    with pytest.raises(WaitTimeout) as error:
+        wait_for("the API", probe, timeout=0.05, interval=0.01)
+    assert "ConnectionRefusedError: connection refused" in str(error.value)
