@@ -1,0 +1,483 @@
+"""What the coverage report says: which scenario runs which runbook command, the last results, and drift."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edirunbook import coverage
+from edirunbook.coverage import (
+    Matcher,
+    Report,
+    Scenario,
+    build_report,
+    load_results,
+    load_scenarios,
+    load_substitutions,
+)
+from edirunbook.errors import CoverageError
+from edirunbook.runbook import parse_runbook
+
+DATA = Path(__file__).parent / "data"
+FEATURES = DATA / "features"
+SUBSTITUTIONS = {"bots-edi.pminc.me": "127.0.0.1:18080", "kona.db.pminc.me": "bots-mysql"}
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    scenarios = load_scenarios(FEATURES, display_root=DATA)
+    return build_report(parse_runbook(DATA / "runbook.md"), scenarios, SUBSTITUTIONS, "kind", None)
+
+
+def row_of(report: Report, slug: str, line: int) -> coverage.CommandCoverage:
+    return next(row for row in report.rows if row.section.slug == slug and row.command.line == line)
+
+
+def names(scenarios: list[Scenario]) -> list[str]:
+    return [scenario.name for scenario in scenarios]
+
+
+# --- matching command texts -----------------------------------------------------------------------
+
+
+def same(runbook_text: str, scenario_text: str, substitutions: dict[str, str] | None = None) -> bool:
+    matcher = Matcher(substitutions or {})
+    return Matcher.same(matcher.forms(runbook_text), matcher.forms(scenario_text))
+
+
+def test_identical_commands_match() -> None:
+    assert same("kubectl get pods -n edi", "kubectl get pods -n edi")
+
+
+def test_a_different_or_longer_command_does_not_match() -> None:
+    assert not same("kubectl get pods -n edi", "kubectl get pods -n edi -o wide")
+    assert not same("kubectl get pods -n edi", "kubectl get pods -n default")
+
+
+def test_substitutions_apply_to_both_sides() -> None:
+    runbook = "curl -sf https://bots-edi.pminc.me/health/ping"
+    assert same(runbook, "curl -sf https://127.0.0.1:18080/health/ping", SUBSTITUTIONS)
+    assert not same(runbook, "curl -sf https://127.0.0.1:18080/health/ping")
+
+
+def test_a_placeholder_matches_any_single_word_in_its_place() -> None:
+    assert same("kubectl logs -n edi <pod-name> --previous", "kubectl logs -n edi bots-webserver-7d9f --previous")
+    assert same(
+        "kubectl logs -n edi -f job/bots-engine-manual-<timestamp>", "kubectl logs -n edi -f job/bots-engine-manual-17"
+    )
+    assert not same("kubectl logs -n edi <pod-name> --previous", "kubectl logs -n edi a b --previous")
+
+
+def test_a_date_substitution_matches_its_value_or_itself() -> None:
+    runbook = "kubectl create job --from=cronjob/bots-engine bots-engine-manual-$(date +%s) -n edi"
+    assert same(runbook, "kubectl create job --from=cronjob/bots-engine bots-engine-manual-1767225600 -n edi")
+    assert same(runbook, runbook)
+    assert same("pg > backup-$(date +%Y%m%d).sql", "pg > backup-$(date +%Y%m%d).sql")
+
+
+def test_an_escaped_dollar_is_text_not_a_wildcard() -> None:
+    assert not same(r"DATE=\$(date +%s)", r"DATE=\12")
+
+
+def test_a_placeholder_in_the_scenario_matches_the_runbook_value_too() -> None:
+    assert same(
+        "kubectl scale deployment/bots-webserver -n edi --replicas=5",
+        "kubectl scale deployment/bots-webserver -n edi --replicas=<n>",
+    )
+
+
+# --- environments ---------------------------------------------------------------------------------
+
+
+def test_substitutions_come_from_the_environments_env_yaml() -> None:
+    assert load_substitutions(DATA / "environments", "kind") == SUBSTITUTIONS
+
+
+def test_an_environment_without_env_yaml_has_no_substitutions(tmp_path: Path) -> None:
+    (tmp_path / "kind").mkdir()
+    assert load_substitutions(tmp_path, "kind") == {}
+
+
+def test_an_unknown_environment_names_the_known_ones(tmp_path: Path) -> None:
+    (tmp_path / "kind").mkdir()
+    (tmp_path / "live").mkdir()
+    with pytest.raises(CoverageError, match=r"unknown environment 'k3d'.*choose one of \['kind', 'live'\] with --env"):
+        load_substitutions(tmp_path, "k3d")
+
+
+def test_substitutions_that_are_not_a_mapping_are_refused(tmp_path: Path) -> None:
+    write(tmp_path / "kind" / "env.yaml", "substitutions:\n  - bots-edi.pminc.me\n")
+    with pytest.raises(CoverageError, match="'substitutions' must map production text"):
+        load_substitutions(tmp_path, "kind")
+
+
+def test_an_env_yaml_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "kind" / "env.yaml", "substitutions: [unclosed\n")
+    with pytest.raises(CoverageError, match=r"cannot read .*env\.yaml: expected ',' or ']'.* at line 2; fix its YAML"):
+        load_substitutions(tmp_path, "kind")
+
+
+# --- reading scenarios ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scenarios() -> dict[str, Scenario]:
+    return {s.name: s for s in load_scenarios(FEATURES, display_root=DATA)}
+
+
+def test_an_inline_step_runs_the_quoted_command_on_its_line(scenarios: dict[str, Scenario]) -> None:
+    morning = scenarios["Morning health checks"]
+    assert (morning.feature, morning.line) == ("features/daily-operations/health-checks.feature", 6)
+    assert [(c.line, c.text) for c in morning.commands] == [
+        (7, "kubectl get pods -n edi"),
+        (8, "kubectl exec -n edi deployment/bots-webserver -- df -h /home/bots/.bots"),
+    ]
+
+
+def test_a_docstring_step_is_split_like_a_runbook_block(scenarios: dict[str, Scenario]) -> None:
+    script = scenarios["The quick status script reports a healthy system"]
+    assert [c.line for c in script.commands] == [17, 18, 19]
+    backup = scenarios["Install the nightly backup CronJob"]
+    assert [(c.line, c.summary) for c in backup.commands] == [(8, "kubectl apply -f - <<EOF ... (19 lines)")]
+
+
+def test_tags_of_the_feature_apply_to_its_scenarios(scenarios: dict[str, Scenario]) -> None:
+    assert scenarios["Morning health checks"].slugs == {"daily-operations", "health-checks"}
+    assert scenarios["Dump the database by hand"].slugs == {"database-backup"}
+
+
+def test_a_scenario_outline_runs_each_examples_row(scenarios: dict[str, Scenario]) -> None:
+    outline = scenarios["Scale the webserver to <replicas> replicas"]
+    assert [c.text for c in outline.commands] == [
+        "kubectl scale deployment/bots-webserver -n edi --replicas=5",
+        "kubectl scale deployment/bots-webserver -n edi --replicas=2",
+    ]
+
+
+def test_a_malformed_feature_is_reported_with_file_and_line(tmp_path: Path) -> None:
+    write(
+        tmp_path / "broken.feature",
+        """
+        Feature: Broken
+          Scenario: No keyword
+            When the operator runs "kubectl get pods -n edi"
+            this line is not a step
+        """,
+    )
+    with pytest.raises(CoverageError, match=r"broken\.feature:4: .*\(this line is not a step\)"):
+        load_scenarios(tmp_path, display_root=tmp_path)
+
+
+def test_a_docstring_step_without_a_docstring_is_reported(tmp_path: Path) -> None:
+    write(
+        tmp_path / "empty.feature",
+        """
+        Feature: Empty
+          Scenario: Nothing to run
+            When the operator runs:
+            Then nothing happens
+        """,
+    )
+    with pytest.raises(CoverageError, match=r'empty\.feature:3: step "the operator runs:" has no docstring'):
+        load_scenarios(tmp_path, display_root=tmp_path)
+
+
+def test_a_missing_features_folder_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(CoverageError, match="features folder .* does not exist; pass --features PATH"):
+        load_scenarios(tmp_path / "features")
+
+
+# --- coverage ---------------------------------------------------------------------------------------
+
+
+def test_a_command_run_by_a_scenario_tagged_for_its_section_is_covered(report: Report) -> None:
+    row = row_of(report, "health-checks", 11)
+    assert (row.status, names(row.scenarios)) == ("covered", ["Morning health checks"])
+
+
+def test_a_command_in_two_sections_is_covered_in_each_by_that_sections_scenario(report: Report) -> None:
+    health, outage = row_of(report, "health-checks", 11), row_of(report, "service-outage", 129)
+    assert names(health.scenarios) == ["Morning health checks"]
+    assert names(health.elsewhere) == ["Pods are listed during an outage"]
+    assert names(outage.scenarios) == ["Pods are listed during an outage"]
+
+
+def test_a_command_run_only_for_another_section_is_covered_elsewhere_not_drift(report: Report) -> None:
+    row = row_of(report, "verify-1", 68)
+    assert row.status == "uncovered"
+    tagged_elsewhere = row_of(report, "verify", 52)
+    assert tagged_elsewhere.status == "covered", "verify is a subsection of restart-a-service, whose tag covers it"
+    drifted = {c.text for _, c in report.drift}
+    assert "kubectl get pods -n edi -l component=webserver" not in drifted
+
+
+def test_a_scenario_tag_covers_the_subsections_of_its_section(report: Report) -> None:
+    row = row_of(report, "verify", 52)
+    assert names(row.scenarios) == ["Restart the webserver"]
+
+
+def test_commands_match_after_the_environments_substitutions(report: Report) -> None:
+    dump = row_of(report, "database-backup", 117)
+    assert (dump.status, names(dump.scenarios)) == ("covered", ["Dump the database by hand"])
+
+
+def test_a_heredoc_script_and_placeholders_are_covered(report: Report) -> None:
+    assert row_of(report, "database-backup", 94).status == "covered"
+    assert [row_of(report, "quick-status-check", line).status for line in (27, 30, 32)] == ["covered"] * 3
+    assert row_of(report, "manual-engine-run", 85).status == "covered"
+
+
+def test_a_command_no_scenario_runs_is_uncovered(report: Report) -> None:
+    row = row_of(report, "service-outage", 135)
+    assert (row.command.text, row.status, row.scenarios, row.elsewhere) == (
+        "systemctl status mysql",
+        "uncovered",
+        [],
+        [],
+    )
+
+
+def test_a_scenario_command_the_runbook_does_not_contain_is_drift(report: Report) -> None:
+    assert [(s.feature, c.line, c.text) for s, c in report.drift] == [
+        ("features/backup-and-restore/database-backup.feature", 40, "kubectl get pods -n edi -o wide"),
+        ("features/drift/stray-scenarios.feature", 10, "kubectl delete pod -n edi -l component=logrotate"),
+        ("features/drift/stray-scenarios.feature", 14, "kubectl get nodes"),
+    ]
+
+
+def test_tags_naming_no_section_and_untagged_scenarios_are_drift_too(report: Report) -> None:
+    assert [(s.name, tag) for s, tag in report.unknown_tags()] == [
+        ("A procedure the runbook no longer has", "@runbook:rotate-the-logs")
+    ]
+    assert names(report.untagged()) == ["A scenario without a runbook tag"]
+
+
+def test_overall_coverage_counts_commands_covered_in_their_own_section(report: Report) -> None:
+    assert (report.covered, len(report.rows), report.percent) == (15, 20, 75.0)
+
+
+# --- last-run results -------------------------------------------------------------------------------
+
+RESULT_FEATURE = """
+    Feature: Results
+      Scenario: Passes
+        When the operator runs "kubectl get pods -n edi"
+        Then it works
+
+      Scenario: Fails
+        When the operator runs "kubectl get nodes"
+        Then it fails
+
+      Scenario: Skips in a step
+        When the operator runs "kubectl get ns"
+        Then it skips
+
+      @destructive
+      Scenario: Refused before it starts
+        When the operator runs "kubectl delete ns edi"
+        Then it works
+
+      Scenario Outline: One row fails
+        When the operator runs "kubectl scale deployment/bots-webserver -n edi --replicas=<n>"
+        Then row <n> <outcome>
+
+        Examples:
+          | n | outcome |
+          | 1 | works   |
+          | 2 | fails   |
+    """
+
+RESULT_STEPS = """
+    import pytest
+    from pytest_bdd import parsers, scenarios, then, when
+
+    scenarios("features")
+
+    @pytest.fixture(autouse=True)
+    def refuse_destructive(request):
+        if request.node.get_closest_marker("destructive"):
+            pytest.skip("destructive scenarios need game-day mode")
+
+    @when(parsers.re(r'the operator runs "(?P<command>.*)"'))
+    def runs(command):
+        pass
+
+    @then(parsers.re(r"(row \\d+ )?it works|row \\d+ works"))
+    def works():
+        pass
+
+    @then(parsers.re(r"it fails|row \\d+ fails"))
+    def fails():
+        raise AssertionError("the runbook command did not do what it says")
+
+    @then("it skips")
+    def skips():
+        pytest.skip("not on this environment")
+    """
+
+
+@pytest.fixture(scope="module")
+def pytest_bdd_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real pytest-bdd run writing Cucumber JSON, so the reader is pinned to the format it really writes."""
+    root = tmp_path_factory.mktemp("run")
+    write(root / "features" / "results" / "results.feature", RESULT_FEATURE)
+    write(root / "test_results.py", RESULT_STEPS)
+    write(root / "pytest.ini", "[pytest]\nmarkers =\n    destructive: changes the cluster\n")
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--cucumberjson=cucumber.json", "-q"]
+    run = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120, check=False)
+    assert (root / "cucumber.json").exists(), f"pytest-bdd wrote no Cucumber JSON:\n{run.stdout}\n{run.stderr}"
+    return root
+
+
+def test_results_map_each_scenario_to_passed_failed_skipped_or_not_run(pytest_bdd_run: Path) -> None:
+    scenarios = load_scenarios(pytest_bdd_run / "features", display_root=pytest_bdd_run)
+    assert load_results(pytest_bdd_run / "cucumber.json", scenarios)
+    assert {s.name: s.result for s in scenarios} == {
+        "Passes": "passed",
+        "Fails": "failed",
+        "Skips in a step": "skipped",
+        "Refused before it starts": "not run",
+        "One row fails": "failed",
+    }
+
+
+def test_a_missing_results_file_means_not_run_yet(tmp_path: Path) -> None:
+    scenarios = load_scenarios(FEATURES)
+    assert not load_results(tmp_path / "cucumber.json", scenarios)
+    assert {s.result for s in scenarios} == {"not run"}
+
+
+def test_an_unreadable_results_file_says_to_run_again(tmp_path: Path) -> None:
+    broken = write(tmp_path / "cucumber.json", "[{")
+    with pytest.raises(CoverageError, match="run the suite again .* or delete it"):
+        load_results(broken, load_scenarios(FEATURES))
+
+
+def test_a_command_shows_the_worst_result_of_the_scenarios_that_ran_it(report: Report) -> None:
+    row = row_of(report, "health-checks", 11)
+    assert row.result == "not run"
+    row.scenarios[0].result = "failed"
+    try:
+        assert (row.result, row_of(report, "health-checks", 14).result) == ("failed", "failed")
+    finally:
+        row.scenarios[0].result = "not run"
+
+
+# --- the command line and the written reports -------------------------------------------------------
+
+
+def cli(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="edirunbook")
+    coverage.register(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(["coverage", *argv])
+
+
+def run_cli(tmp_path: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
+    args = cli(
+        "--runbook", str(DATA / "runbook.md"), "--features", str(FEATURES), "--env", "kind",
+        "--environments", str(DATA / "environments"), "--out", str(tmp_path / "reports"),
+        "--results", str(tmp_path / "cucumber.json"), *extra,
+    )  # fmt: skip
+    code = args.func(args)
+    written = json.loads((tmp_path / "reports" / "coverage.json").read_text(encoding="utf-8"))
+    return code, written, (tmp_path / "reports" / "coverage.md").read_text(encoding="utf-8")
+
+
+def test_the_defaults_are_the_projects_paths() -> None:
+    args = cli()
+    assert (args.runbook, args.features, args.env, args.out, args.results, args.min_coverage) == (
+        Path("docs/runbook.md"), Path("features"), "kind", Path("reports"), Path("reports/cucumber.json"), 0.0,
+    )  # fmt: skip
+
+
+def test_coverage_below_the_minimum_exits_1_and_at_or_above_exits_0(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "--min-coverage", "75.1")[0] == 1
+    assert run_cli(tmp_path, "--min-coverage", "75")[0] == 0
+
+
+def test_the_minimum_is_compared_exactly_not_after_rounding(report: Report) -> None:
+    assert report.percent == 75.0
+    assert report.meets(75.0)
+    assert not report.meets(75.01), "15 of 20 is exactly 75%, below 75.01% even though both show as 75%"
+
+
+def test_a_runbook_without_commands_proves_nothing(tmp_path: Path) -> None:
+    runbook_path = write(tmp_path / "prose.md", "# Escalation\n\nCall the on-call engineer.\n")
+    empty = build_report(parse_runbook(runbook_path), [], {}, "kind", None)
+    assert (empty.percent, empty.meets(0), empty.meets(1)) == (0.0, True, False)
+
+
+def test_a_minimum_that_is_not_a_percentage_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli("--min-coverage", "180")
+    assert exit_info.value.code == 2
+    assert "'180' is not a percentage between 0 and 100" in capsys.readouterr().err
+
+
+def test_the_terminal_shows_the_table_uncovered_commands_and_drift(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_cli(tmp_path, "--min-coverage", "80")
+    out = capsys.readouterr().out
+    assert "    Health Checks                      2        2    100%  1 not run" in out
+    assert "Overall                               20       15     75%" in out
+    assert "    line 135: systemctl status mysql" in out
+    assert "features/drift/stray-scenarios.feature:10 'A procedure the runbook no longer has'" in out
+    assert "    line 154: a promql block, not shell (not counted)" in out
+    assert "\nCoverage 75% (15 of 20 commands) is below the minimum 80%.\n" in out
+
+
+def test_the_json_report_follows_the_documented_schema(tmp_path: Path) -> None:
+    _, written, _ = run_cli(tmp_path, "--min-coverage", "80")
+    assert written["summary"] == {
+        "commands": 20, "covered": 15, "elsewhere": 0, "uncovered": 5, "percent": 75.0, "meets_minimum": False,
+    }  # fmt: skip
+    assert (written["env"], written["results"], written["min_coverage"]) == ("kind", None, 80.0)
+    health = next(s for s in written["sections"] if s["slug"] == "health-checks")
+    assert health["commands"][0] == {
+        "line": 11, "text": "kubectl get pods -n edi", "source": "kubectl get pods -n edi", "note": "Check pod status",
+        "heredoc": False, "inline": False, "status": "covered", "result": "not run",
+        "scenarios": [{"feature": health["scenarios"][0]["feature"], "line": 6, "name": "Morning health checks",
+                       "result": "not run"}],
+        "elsewhere": [{"feature": written["drift"]["untagged_scenarios"][0]["feature"], "line": 4,
+                       "name": "Pods are listed during an outage", "result": "not run"}],
+    }  # fmt: skip
+    assert (health["commands_total"], health["covered"], health["percent"]) == (2, 2, 100.0)
+    queries = next(s for s in written["sections"] if s["slug"] == "prometheus-queries")
+    assert (queries["percent"], queries["non_executable_blocks"]) == (
+        None,
+        [{"line": 154, "language": "promql", "lines": 2}],
+    )
+    assert set(written["drift"]) == {"not_in_runbook", "not_run", "unknown_tags", "untagged_scenarios"}
+    assert {"section": "service-outage", "line": 135, "command": "systemctl status mysql"} in written["drift"][
+        "not_run"
+    ]
+
+
+def test_the_markdown_report_has_a_table_per_section_and_links_repeated_titles(tmp_path: Path) -> None:
+    _, _, markdown = run_cli(tmp_path)
+    assert markdown.startswith(f"# Runbook coverage: `{DATA / 'runbook.md'}`\n\nCoverage 75% (15 of 20 commands)")
+    assert "| [Verify](#verify) | 1 | 1 | 100% | 1 not run |" in markdown
+    assert "| [Verify](#verify-1) | 1 | 0 | 0% |  |" in markdown
+    assert "\n## Quick Status Check\n" in markdown
+    assert '`curl -sf https://bots-edi.pminc.me/health/ping && echo "✓ Healthy" \\|\\| echo "✗ Unhealthy"`' in markdown
+    assert "Not shell, not counted: line 154, a promql block." in markdown
+
+
+def test_a_missing_runbook_is_a_coverage_error_for_the_cli_to_print(tmp_path: Path) -> None:
+    args = cli("--runbook", str(tmp_path / "none.md"), "--out", str(tmp_path))
+    with pytest.raises(CoverageError, match="does not exist"):
+        args.func(args)
