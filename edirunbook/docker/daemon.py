@@ -41,6 +41,12 @@ class Docker:
     def env(self) -> dict[str, str]:
         return {"DOCKER_HOST": self.host} if self.host else {}
 
+    def activate(self) -> Docker:
+        """Point this process's Docker clients (docker SDK, testcontainers) at this daemon."""
+        if self.host:
+            os.environ["DOCKER_HOST"] = self.host
+        return self
+
     def run(self, *args: str, check: bool = True, timeout: float | None = None,
             input: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
         return run(["docker", *args], env=self.env(), check=check, timeout=timeout, input=input)

@@ -19,7 +19,7 @@ class DatabaseConfig:
     alias: str = "bots-mysql"
     name: str = "botsedi_data"
     user: str = "botsedi"
-    tmpfs: bool = True
+    tmpfs: bool = False
 
 
 @dataclass(frozen=True)

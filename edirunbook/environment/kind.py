@@ -128,7 +128,7 @@ class KindEnvironment:
         """Bring the environment up; returns timings in seconds."""
         timings: dict[str, float] = {}
         started = time.monotonic()
-        docker = daemon.ensure()
+        docker = daemon.ensure().activate()
         built = self.build(docker)
         timings["build"] = time.monotonic() - started
         self.prepare_host(docker)
@@ -169,9 +169,9 @@ class KindEnvironment:
 
     def _start_database_into(self, docker: Docker, image: str, creds: Credentials, result: dict[str, Any]) -> None:
         try:
-            from edirunbook import database
+            from edirunbook.environment import database_env
 
-            db = database.ensure_for_environment(self.config, image, creds, docker)
+            db = database_env.ensure(self.config, image, creds)
             result["database"] = db
             result["info"] = {"database_container": db.container_id, "database_host_port": db.port}
         except Exception as error:  # noqa: BLE001 - reported by the caller's thread
@@ -198,9 +198,12 @@ class KindEnvironment:
             if self.cluster_exists(docker):
                 self.kind(docker, "delete", "cluster", "--name", self.config.cluster_name,
                           "--kubeconfig", str(self.kubeconfig))
-        from edirunbook import database
-
-        database.remove_for_environment(self.config, docker)
+        db_name = f"{self.config.cluster_name}-{self.config.database.alias}"
+        owned = docker.run("ps", "-aq", "--filter", f"name=^{db_name}$", "--filter",
+                           f"label={images.OWNER_LABEL}").stdout.split()
+        if owned:
+            with step(f"removing database container {db_name}"):
+                docker.run("rm", "-f", "-v", *owned)
         docker.run("network", "rm", self.config.network, check=False)
         hostprep.unmount_data_volume(self.data_volume_host)
         hostprep.remove_blackholes()

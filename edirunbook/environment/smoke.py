@@ -42,16 +42,20 @@ def smoke_image(docker: daemon.Docker) -> str:
 
 
 def run_checks(env: Any) -> list[CheckResult]:
-    from edirunbook import database
+    from edirunbook.environment import database_env
+    from edirunbook.environment.kind import Credentials
 
-    docker = daemon.connect()
+    docker = daemon.connect().activate()
     state = env.read_state()
     api = cluster.connect(env.kubeconfig)
     core = client.CoreV1Api(api)
-    results = [_timed("node Ready", lambda: cluster.wait_nodes_ready(api, timeout=30) and
-                      cluster.node_summary(api).seen)]
-    db = database.attach_for_environment(env.config, docker)
-    results.append(_timed("database answers SELECT 1 from the host", lambda: database.select_one(db)))
+    def nodes_ready() -> str:
+        cluster.wait_nodes_ready(api, timeout=30)
+        return cluster.node_summary(api).seen
+
+    results = [_timed("node Ready", nodes_ready)]
+    db = database_env.attach(env.config, state["database_image"], Credentials.load_or_create())
+    results.append(_timed("database answers SELECT 1 from the host", lambda: database_env.select_one(db)))
     smoke = smoke_image(docker)
     env.kind(docker, "load", "docker-image", "--name", env.config.cluster_name, state["database_image"], smoke)
     _fresh_namespace(core)
@@ -83,8 +87,8 @@ def _fresh_namespace(core: client.CoreV1Api) -> None:
 
 def _pod_select_one(core: client.CoreV1Api, env: Any, image: str, db: Any) -> str:
     core.create_namespaced_secret(NAMESPACE, client.V1Secret(
-        metadata=client.V1ObjectMeta(name="db"), string_data={"MYSQL_PWD": db.password}))
-    command = ["mysql", "-h", env.config.database.alias, "-u", db.user, "-N", "-B", "-e", "SELECT 1", db.dbname]
+        metadata=client.V1ObjectMeta(name="db"), string_data={"MYSQL_PWD": db.spec.password}))
+    command = ["mysql", "-h", db.network_host, "-u", db.spec.user, "-N", "-B", "-e", "SELECT 1", db.spec.database]
     pod = client.V1Pod(
         metadata=client.V1ObjectMeta(name="mysql-client"),
         spec=client.V1PodSpec(restart_policy="Never", containers=[client.V1Container(
