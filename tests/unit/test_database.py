@@ -248,6 +248,28 @@ def test_an_existing_container_of_the_same_name_is_not_replaced(monkeypatch: pyt
     assert "docker rm -f edirunbook-bots-mysql" in str(error.value)
 
 
+class FailingStart:
+    def start(self) -> None:
+        raise TimeoutError(f"Container did not emit logs containing ready (env MYSQL_PASSWORD={PASSWORD})\nmore")
+
+
+def test_a_failed_start_removes_the_container_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    half_started = FakeContainer(status="exited", logs=b"[ERROR] [Entrypoint] mariadb-install-db failed")
+    fake = FakeDocker()
+    use_docker(monkeypatch, fake)
+    monkeypatch.setattr(database, "_mysql_container", lambda spec, port: FailingStart())
+    monkeypatch.setattr(fake.containers, "get", lambda name: half_started)
+    monkeypatch.setattr(database, "_check_prerequisites", lambda client, spec: None)
+    with pytest.raises(EnvironmentNotReady) as error:
+        database.start_database(make_spec())
+    message = str(error.value)
+    assert "did not start: Container did not emit logs" in message
+    assert "mariadb-install-db failed" in message and "It was removed" in message
+    assert "\n" not in message
+    assert_no_secret(message)
+    assert half_started.calls == ["remove"]
+
+
 def test_find_existing_returns_none_when_there_is_no_container(monkeypatch: pytest.MonkeyPatch) -> None:
     use_docker(monkeypatch, FakeDocker())
     assert database.find_existing(make_spec()) is None
