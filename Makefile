@@ -10,7 +10,7 @@ SUITE := $(PY) -m edirunbook
 RUNBOOK ?= docs/runbook.md
 MIN_COVERAGE ?= 0
 
-.PHONY: help setup env-build env-up env-down env-check clean kubeconfig docker-host lint unit test verify coverage
+.PHONY: bench help setup env-build env-up env-down env-check clean kubeconfig docker-host lint unit test verify coverage
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,3 +62,6 @@ verify: $(VENV)/.installed ## the main job: bring up ENV and prove it (KEEP=1 le
 	@[ -n "$(KEEP)" ] || $(SUITE) env down
 
 test: lint unit verify ## everything CI runs: lint, unit tests, then verify
+
+bench: $(VENV)/.installed ## speed figures: warm env-up vs a bare kind create cluster
+	$(SUITE) env bench

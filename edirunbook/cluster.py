@@ -54,3 +54,37 @@ def recent_events(api: ApiClient, namespace: str, limit: int = 10) -> list[str]:
     events.sort(key=lambda e: (e.last_timestamp or e.event_time or e.metadata.creation_timestamp))
     return [f"{e.type} {e.reason} {e.involved_object.kind}/{e.involved_object.name}: {e.message}"
             for e in events[-limit:]]
+
+
+def deployment_summary(api: ApiClient, namespace: str, names: list[str] | None = None) -> Observation:
+    """Done when every named deployment (all in the namespace if None) has all replicas updated and ready."""
+    items = client.AppsV1Api(api).list_namespaced_deployment(namespace).items
+    if names is not None:
+        items = [d for d in items if d.metadata.name in names]
+        missing = set(names) - {d.metadata.name for d in items}
+        if missing:
+            return Observation(False, f"deployments not found yet: {', '.join(sorted(missing))}")
+    rows, done = [], bool(items)
+    for d in items:
+        want = d.spec.replicas or 0
+        ready = d.status.ready_replicas or 0
+        updated = d.status.updated_replicas or 0
+        current = (d.status.observed_generation or 0) >= (d.metadata.generation or 0)
+        ok = current and ready == want and updated == want and (d.status.replicas or 0) == want
+        done &= ok
+        rows.append(f"deployment/{d.metadata.name}: {ready}/{want} ready, {updated} updated")
+    return Observation(done, "\n".join(rows) or f"no deployments in {namespace}")
+
+
+def wait_deployments_ready(api: ApiClient, namespace: str, names: list[str] | None = None, *,
+                           timeout: float) -> float:
+    what = f"deployments {', '.join(names) if names else 'all'} in {namespace} to be Ready"
+
+    def probe() -> Observation:
+        seen = deployment_summary(api, namespace, names)
+        if seen.done:
+            return seen
+        pods = "\n".join(pod_summary(api, namespace))
+        return Observation(False, f"{seen.seen}\n{pods}")
+
+    return wait_for(what, probe, timeout=timeout)

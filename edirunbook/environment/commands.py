@@ -20,6 +20,7 @@ def register(subparsers: Any) -> None:
         ("down", down, "remove the cluster and database; keep the build cache"),
         ("check", check, "smoke-check the running environment"),
         ("clean", clean, "remove everything this suite created, including its image cache"),
+        ("bench", bench, "measure warm env-up against a bare kind create cluster"),
         ("kubeconfig", kubeconfig, "print the environment's kubeconfig path"),
         ("docker-host", docker_host, "print the DOCKER_HOST of the daemon the suite uses"),
     ):
@@ -72,6 +73,17 @@ def clean(args: argparse.Namespace) -> int:
     from edirunbook.environment import cleanup
 
     cleanup.clean_all(_environment(args))
+    return 0
+
+
+def bench(args: argparse.Namespace) -> int:
+    from edirunbook.environment.bench import run_bench
+
+    rows = run_bench(_environment(args))
+    width = max(len(name) for name, _ in rows)
+    print()
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
     return 0
 
 
