@@ -10,7 +10,7 @@ SUITE := $(PY) -m edirunbook
 RUNBOOK ?= docs/runbook.md
 MIN_COVERAGE ?= 0
 
-.PHONY: bench help setup env-build env-up env-down env-check clean kubeconfig docker-host lint unit test verify coverage
+.PHONY: bench deploy help setup env-build env-up env-down env-check clean kubeconfig docker-host lint unit test verify coverage
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ env-build: $(VENV)/.installed ## build or fetch the environment's images and too
 
 env-up: $(VENV)/.installed ## bring up the environment ENV (default: kind); idempotent
 	$(SUITE) env up
+
+deploy: $(VENV)/.installed ## (re)deploy Bots EDI on the running environment and wait until Ready
+	$(SUITE) env deploy
 
 env-down: $(VENV)/.installed ## remove the cluster and database, keep the build cache
 	$(SUITE) env down

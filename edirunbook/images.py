@@ -46,13 +46,16 @@ def build_log(name: str) -> Path:
 def docker_build(docker: Docker, context: Path, ref: str, *, build_args: Mapping[str, str] | None = None,
                  dockerfile: Path | None = None, name: str = "") -> None:
     args = ["build", "--label", OWNER_LABEL, "-t", ref]
+    env = {**docker.env(), "DOCKER_BUILDKIT": "0"}
     for key, value in (build_args or {}).items():
-        args += ["--build-arg", f"{key}={value}"]
+        # values travel in the environment (`--build-arg KEY`), so logs show names, not contents
+        args += ["--build-arg", key]
+        env[key] = value
     if dockerfile:
         args += ["-f", str(dockerfile)]
     log = build_log(name or ref.split("/")[-1].split(":")[0])
     try:
-        run(["docker", *args, str(context)], env={**docker.env(), "DOCKER_BUILDKIT": "0"}, log=log)
+        run(["docker", *args, str(context)], env=env, log=log)
     except CommandFailed as error:
         raise BuildError(f"building {ref} failed; full log in {log}\n{error}") from None
 
@@ -90,11 +93,28 @@ def debian_base(docker: Docker) -> str:
     return ref
 
 
+LOCAL_CA_DIR = Path("/usr/local/share/ca-certificates")
+
+
+def local_ca_certificates() -> str:
+    """The CAs this machine trusts beyond the system bundle (Debian's local CA directory), as PEM text.
+
+    Where the network intercepts TLS (a proxy in front of PyPI), build containers need them to
+    download packages; recipes opt in by declaring `ARG EXTRA_CA_CERTS` in a builder stage.
+    """
+    if not LOCAL_CA_DIR.is_dir():
+        return ""
+    return "".join(p.read_text() for p in sorted(LOCAL_CA_DIR.rglob("*.crt")))
+
+
 def recipe(docker: Docker, name: str, base: str, *, extra: Iterable[str] = ()) -> str:
     """Build images/<name> (a Dockerfile taking ARG BASE_IMAGE) on top of `base`."""
     context = paths.IMAGES_DIR / name
     ref = f"edirunbook/{name}:" + content_hash(context, base, *extra)
     if not exists(docker, ref):
+        args = {"BASE_IMAGE": base}
+        if "ARG EXTRA_CA_CERTS" in (context / "Dockerfile").read_text():
+            args["EXTRA_CA_CERTS"] = local_ca_certificates()
         with step(f"building {ref} from images/{name}"):
-            docker_build(docker, context, ref, build_args={"BASE_IMAGE": base}, name=name)
+            docker_build(docker, context, ref, build_args=args, name=name)
     return ref

@@ -15,6 +15,10 @@ class WaitTimeout(RunbookSuiteError):
         self.last_seen = last_seen
 
 
+class StopWaiting(RunbookSuiteError):
+    """Raised by a probe when the awaited state can no longer come (a Job failed): ends the wait at once."""
+
+
 @dataclass
 class Observation:
     done: bool
@@ -32,6 +36,8 @@ def wait_for(what: str, probe: Callable[[], Observation], *, timeout: float, int
             last = observation.seen
             if observation.done:
                 return time.monotonic() - started
+        except StopWaiting:
+            raise
         except Exception as error:  # noqa: BLE001 - an unreachable target is a state to wait through
             last = f"{type(error).__name__}: {error}"
         if time.monotonic() >= deadline:

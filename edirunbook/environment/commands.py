@@ -16,7 +16,8 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="action", required=True)
     for name, func, text in (
         ("build", build, "build or fetch every image and tool the environment needs (cached)"),
-        ("up", up, "bring the environment up (idempotent)"),
+        ("up", up, "bring the environment up and deploy Bots EDI (idempotent)"),
+        ("deploy", deploy, "build, load and apply the Bots EDI deployment; wait until Ready"),
         ("down", down, "remove the cluster and database; keep the build cache"),
         ("check", check, "smoke-check the running environment"),
         ("clean", clean, "remove everything this suite created, including its image cache"),
@@ -26,6 +27,8 @@ def register(subparsers: Any) -> None:
     ):
         sub = actions.add_parser(name, help=text)
         sub.set_defaults(func=func)
+        if name == "up":
+            sub.add_argument("--no-deploy", action="store_true", help="only the cluster and the database")
 
 
 def _environment(args: argparse.Namespace) -> Any:
@@ -48,9 +51,21 @@ def build(args: argparse.Namespace) -> int:
 
 
 def up(args: argparse.Namespace) -> int:
-    timings = _environment(args).up()
-    print(f"environment up: kubeconfig {paths.kubeconfig_path()}")
-    print("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    env = _environment(args)
+    timings = env.up()
+    print("environment up: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    if not args.no_deploy:
+        from edirunbook.environment.deploy import deploy as deploy_app
+
+        deploy_app(env)
+    print(f"kubeconfig: {paths.kubeconfig_path()}  (KUBECONFIG=$(make -s kubeconfig) kubectl get pods -n edi)")
+    return 0
+
+
+def deploy(args: argparse.Namespace) -> int:
+    from edirunbook.environment.deploy import deploy as deploy_app
+
+    deploy_app(_environment(args))
     return 0
 
 

@@ -24,3 +24,17 @@ def test_exceptions_are_waited_through_and_reported() -> None:
     with pytest.raises(WaitTimeout) as error:
         wait_for("the API", probe, timeout=0.05, interval=0.01)
     assert "ConnectionRefusedError: connection refused" in str(error.value)
+
+
+def test_stop_waiting_ends_the_wait_at_once() -> None:
+    from edirunbook.waiting import StopWaiting
+
+    calls = []
+
+    def probe() -> Observation:
+        calls.append(1)
+        raise StopWaiting("job/bots-db-init failed")
+
+    with pytest.raises(StopWaiting):
+        wait_for("the job", probe, timeout=5, interval=0.01)
+    assert len(calls) == 1

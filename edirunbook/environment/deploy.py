@@ -1,0 +1,110 @@
+"""`make deploy`: the Bots EDI reference deployment on the environment's cluster.
+
+Builds the image if its inputs changed, loads it into the kind node, creates the database Secret
+from this checkout's credentials (never written to disk in the checkout), applies the overlay of
+the environment with the content-hashed image, and waits until every workload is Ready.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kubernetes import client
+
+from edirunbook import cluster, images, paths
+from edirunbook.docker import daemon
+from edirunbook.environment.kind import Credentials, KindEnvironment
+from edirunbook.errors import EnvironmentNotReady
+from edirunbook.shell import CommandFailed, note, run, step
+from edirunbook.waiting import Observation, StopWaiting, wait_for
+
+OVERLAY_IMAGE = "edirunbook/bots-edi:local"
+SECRET = "bots-edidb-secret"
+DB_INIT_JOB = "bots-db-init"
+WORKLOADS = ["bots-webserver", "bots-jobqueue"]
+
+
+def app_image(docker: daemon.Docker) -> str:
+    return images.recipe(docker, "bots-edi", images.debian_base(docker))
+
+
+def kubectl(env: KindEnvironment, *args: str, input: str | None = None, timeout: float = 300) -> str:
+    argv = [str(paths.bin_dir() / "kubectl"), "--kubeconfig", str(env.kubeconfig), *args]
+    return run(argv, input=input, timeout=timeout).stdout
+
+
+def secret_data(env: KindEnvironment, creds: Credentials) -> dict[str, str]:
+    db = env.config.database
+    return {"DB_NAME": db.name, "DB_USER": db.user, "DB_PASSWORD": creds.password, "DB_HOST": db.alias,
+            "DB_PORT": "3306", "DJANGO_SECRET_KEY": creds.django_secret_key}
+
+
+def apply_secret(core: client.CoreV1Api, namespace: str, data: dict[str, str]) -> None:
+    body = client.V1Secret(metadata=client.V1ObjectMeta(name=SECRET, labels={"app": "bots-edi"}),
+                           string_data=data, type="Opaque")
+    try:
+        core.replace_namespaced_secret(SECRET, namespace, body)
+    except client.ApiException as error:
+        if error.status != 404:
+            raise
+        core.create_namespaced_secret(namespace, body)
+
+
+def ensure_namespace(core: client.CoreV1Api, namespace: str) -> None:
+    try:
+        core.read_namespace(namespace)
+    except client.ApiException as error:
+        if error.status != 404:
+            raise
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace,
+                                                                              labels={"app": "bots-edi"})))
+
+
+def deploy(env: KindEnvironment) -> dict[str, float]:
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    docker = daemon.connect().activate()
+    ref = app_image(docker)
+    images.tag(docker, ref, OVERLAY_IMAGE)
+    timings["image"] = time.monotonic() - started
+    with step(f"loading {ref} into the kind node"):
+        env.kind(docker, "load", "docker-image", "--name", env.config.cluster_name, ref)
+    api = cluster.connect(env.kubeconfig)
+    core = client.CoreV1Api(api)
+    namespace = env.config.namespace
+    ensure_namespace(core, namespace)
+    apply_secret(core, namespace, secret_data(env, Credentials.load_or_create()))
+    manifests = kubectl(env, "kustomize", str(env.config.directory)).replace(OVERLAY_IMAGE, ref)
+    t0 = time.monotonic()
+    with step(f"applying environments/{env.config.name} (image {ref})"):
+        kubectl(env, "delete", "job", DB_INIT_JOB, "-n", namespace, "--ignore-not-found", "--wait=true")
+        try:
+            kubectl(env, "apply", "-f", "-", input=manifests)
+        except CommandFailed as error:
+            raise EnvironmentNotReady(f"kubectl apply of environments/{env.config.name} failed:\n{error}") from None
+    timeout = env.config.timeout("pod_ready", 180)
+    with step(f"waiting for job/{DB_INIT_JOB} to complete"):
+        wait_for(f"job/{DB_INIT_JOB} to complete", lambda: job_complete(api, namespace, DB_INIT_JOB),
+                 timeout=timeout)
+    with step(f"waiting for {', '.join('deployment/' + w for w in WORKLOADS)} to be Ready"):
+        cluster.wait_deployments_ready(api, namespace, WORKLOADS, timeout=timeout)
+    timings["rollout"] = time.monotonic() - t0
+    timings["total"] = time.monotonic() - started
+    env.write_state(app_image=ref)
+    note("deployed: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    return timings
+
+
+def job_complete(api: Any, namespace: str, name: str) -> Observation:
+    batch = client.BatchV1Api(api)
+    job = batch.read_namespaced_job(name, namespace)
+    conditions = {c.type: c.status for c in job.status.conditions or []}
+    if conditions.get("Failed") == "True":
+        logs = ""
+        pods = client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=f"job-name={name}").items
+        if pods:
+            logs = client.CoreV1Api(api).read_namespaced_pod_log(pods[-1].metadata.name, namespace, tail_lines=20)
+        raise StopWaiting(f"job/{name} failed; last log lines of its pod:\n{logs}")
+    seen = (f"job/{name}: succeeded {job.status.succeeded or 0}, failed {job.status.failed or 0}, "
+            f"active {job.status.active or 0}")
+    return Observation(conditions.get("Complete") == "True", seen)
