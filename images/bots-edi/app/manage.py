@@ -32,7 +32,6 @@ def _loaddata_reads_stdin(args: list) -> bool:
 
 def main() -> None:
     from bots import botsinit
-
     from botsedi import paths
     from botsedi.config import prepare
 

@@ -77,8 +77,8 @@ def botssys_dir() -> str:
     value = ini.get("directories", "botssys", fallback=paths.BOTSSYS_DIR)
     if not os.path.isabs(value):
         raise PrepareError(
-            "bots.ini [directories] botssys = %r is relative; Bots would resolve it inside its Python "
-            "package. Set an absolute path on the data volume, e.g. %s." % (value, paths.BOTSSYS_DIR)
+            f"bots.ini [directories] botssys = {value!r} is relative; Bots would resolve it inside its Python "
+            f"package. Set an absolute path on the data volume, e.g. {paths.BOTSSYS_DIR}."
         )
     return value
 
@@ -100,12 +100,9 @@ def prepare() -> str:
         botssys = make_botssys_dirs()
     except OSError as exc:
         raise PrepareError(
-            "Cannot lay out the Bots environment under %s: %s. Check that the data volume is mounted at "
-            "%s, writable by uid %d (fsGroup 10001) and not full." % (paths.BOTS_HOME, exc, paths.BOTS_HOME, os.getuid())
+            f"Cannot lay out the Bots environment under {paths.BOTS_HOME}: {exc}. Check that the data volume "
+            f"is mounted at {paths.BOTS_HOME}, writable by uid {os.getuid()} (fsGroup 10001) and not full."
         ) from exc
-    return "config %s (%s), usersys %s, botssys %s" % (
-        paths.CONFIG_DIR,
-        "updated: " + ", ".join(changed) if changed else "unchanged",
-        "seeded from image" if seeded else "present",
-        botssys,
-    )
+    config = "updated: " + ", ".join(changed) if changed else "unchanged"
+    usersys = "seeded from image" if seeded else "present"
+    return f"config {paths.CONFIG_DIR} ({config}), usersys {usersys}, botssys {botssys}"

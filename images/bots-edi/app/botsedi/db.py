@@ -36,5 +36,5 @@ def probe_connection():
 def describe_error(exc: Exception) -> str:
     """MySQLdb errors as 'code: message'; never contains the password (MySQL does not echo it)."""
     if isinstance(exc, MySQLdb.Error) and len(exc.args) == 2:
-        return "%s: %s" % exc.args
-    return "%s: %s" % (type(exc).__name__, exc)
+        return f"{exc.args[0]}: {exc.args[1]}"
+    return f"{type(exc).__name__}: {exc}"

@@ -33,7 +33,7 @@ def _exec(argv: list) -> None:
     try:
         os.execvp(argv[0], argv)
     except FileNotFoundError:
-        _log("command not found: %s\n%s" % (argv[0], USAGE))
+        _log(f"command not found: {argv[0]}\n{USAGE}")
         sys.exit(127)
 
 
@@ -56,7 +56,7 @@ def main(argv: list) -> None:
         if not _truthy("BOTS_SKIP_DB_INIT"):
             result = subprocess.run([sys.executable, "-m", "botsedi.initdb"])
             if result.returncode:
-                _log("init-db failed (exit %d); not starting the webserver" % result.returncode)
+                _log(f"init-db failed (exit {result.returncode}); not starting the webserver")
                 sys.exit(result.returncode)
         _exec([sys.executable, "-m", "botsedi.webserver", configarg] + args)
     elif component == "engine":

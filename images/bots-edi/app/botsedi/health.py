@@ -20,7 +20,7 @@ def _dirs_problem():
     for name in ("botssys", "usersysabs"):
         path = botsglobal.ini.get("directories", name)
         if not os.path.isdir(path):
-            return "%s directory %s does not exist" % (name.replace("abs", ""), path)
+            return f"{name.replace('abs', '')} directory {path} does not exist"
     return None
 
 
@@ -42,7 +42,7 @@ def _check(tables: bool):
                 missing = [t for t in paths.REQUIRED_TABLES if t not in present]
                 checks["tables"] = "missing: " + ", ".join(missing) if missing else "ok"
                 problem = problem or (
-                    "Bots tables missing: %s (run init-db)" % ", ".join(missing) if missing else None
+                    f"Bots tables missing: {', '.join(missing)} (run init-db)" if missing else None
                 )
     except Exception as exc:  # any failure to reach or query the database means not ready
         checks["database"] = db.describe_error(exc)

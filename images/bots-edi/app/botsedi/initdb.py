@@ -43,9 +43,9 @@ def _wait_for_database(timeout: float) -> None:
             if time.monotonic() >= deadline:
                 db = connection.settings_dict
                 raise InitDbError(
-                    "database %s on %s:%s not reachable after %.0f s (last error: %s). Check DB_HOST, "
-                    "DB_PORT, DB_USER, DB_PASSWORD (Secret bots-edidb-secret) and that the database runs."
-                    % (db["NAME"], db["HOST"], db["PORT"], timeout, last)
+                    f"database {db['NAME']} on {db['HOST']}:{db['PORT']} not reachable after {timeout:.0f} s "
+                    f"(last error: {last}). Check DB_HOST, DB_PORT, DB_USER, DB_PASSWORD (Secret "
+                    "bots-edidb-secret) and that the database runs."
                 ) from exc
             time.sleep(1)
 
@@ -110,9 +110,9 @@ def _ensure_superuser() -> str:
 
     model = get_user_model()
     if model.objects.filter(username=user).exists():
-        return "superuser %s present" % user
+        return f"superuser {user} present"
     model.objects.create_superuser(user, os.environ.get("BOTS_ADMIN_EMAIL", ""), password)
-    return "created superuser %s" % user
+    return f"created superuser {user}"
 
 
 def run(wait_seconds: float, verbosity: int) -> None:
@@ -124,7 +124,7 @@ def run(wait_seconds: float, verbosity: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT GET_LOCK(%s, %s)", [LOCK_NAME, 300])
         if cursor.fetchone()[0] != 1:
-            raise InitDbError("another init-db holds the lock %r for more than 300 s" % LOCK_NAME)
+            raise InitDbError(f"another init-db holds the lock {LOCK_NAME!r} for more than 300 s")
     try:
         done = create_schema(verbosity)
         for line in done:
@@ -154,12 +154,12 @@ def main(argv=None) -> int:
         botsinit.generalinit(args.configdir)
         run(args.wait, args.verbosity)
     except InitDbError as exc:
-        _log("FAILED: %s" % exc)
+        _log(f"FAILED: {exc}")
         return 1
     except Exception as exc:
         from botsedi.db import describe_error
 
-        _log("FAILED: %s" % describe_error(exc))
+        _log(f"FAILED: {describe_error(exc)}")
         return 1
     _log("done")
     return 0

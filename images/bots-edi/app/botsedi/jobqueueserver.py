@@ -74,11 +74,11 @@ def start() -> None:
         if arg.startswith("-c") and len(arg) > 2:
             configdir = arg[2:]
         else:
-            print("usage: %s [-c<configdir>]" % os.path.basename(sys.argv[0]))
+            print(f"usage: {os.path.basename(sys.argv[0])} [-c<configdir>]")
             sys.exit(0 if arg in ("-h", "--help") else 1)
     botsinit.generalinit(configdir)
     if not botsglobal.ini.getboolean("jobqueue", "enabled", False):
-        print("Error: bots jobqueue cannot start; not enabled in %s/bots.ini" % configdir)
+        print(f"Error: bots jobqueue cannot start; not enabled in {configdir}/bots.ini")
         sys.exit(1)
     logger = botsinit.initserverlogging("jobqueue")
     port = botsglobal.ini.getint("jobqueue", "port", 28082)

@@ -80,18 +80,19 @@ INDEXES = [
 ]
 
 
+def _key(name: str, cols: tuple, unique: bool) -> str:
+    return f"{'UNIQUE ' if unique else ''}KEY `{name}` ({', '.join(f'`{c}`' for c in cols)})"
+
+
 def create_statement(table: str) -> str:
-    columns = ["`%s` %s" % (name, spec) for name, spec in TABLES[table]]
-    for itable, name, cols, unique in INDEXES:
-        if itable == table:
-            columns.append(
-                "%sKEY `%s` (%s)" % ("UNIQUE " if unique else "", name, ", ".join("`%s`" % c for c in cols))
-            )
-    return "CREATE TABLE IF NOT EXISTS `%s` (\n  %s\n) ENGINE=InnoDB" % (table, ",\n  ".join(columns))
+    lines = [f"`{name}` {spec}" for name, spec in TABLES[table]]
+    lines += [_key(name, cols, unique) for itable, name, cols, unique in INDEXES if itable == table]
+    body = ",\n  ".join(lines)
+    return f"CREATE TABLE IF NOT EXISTS `{table}` (\n  {body}\n) ENGINE=InnoDB"
 
 
 def _has_default(spec: str) -> bool:
-    return " DEFAULT " in " %s " % spec.upper()
+    return " DEFAULT " in f" {spec.upper()} "
 
 
 def repair_statement(table: str, actual: dict, indexes: list):
@@ -109,13 +110,13 @@ def repair_statement(table: str, actual: dict, indexes: list):
         if "PRIMARY KEY" in spec:
             continue
         if name not in actual:
-            clauses.append("ADD COLUMN `%s` %s" % (name, spec))
+            clauses.append(f"ADD COLUMN `{name}` {spec}")
             continue
         nullable, default = actual[name]
         missing_default = _has_default(spec) and (default is None or str(default).upper() == "NULL")
         wrongly_not_null = "NOT NULL" not in spec.upper() and nullable == "NO"
         if missing_default or wrongly_not_null:
-            clauses.append("MODIFY COLUMN `%s` %s" % (name, spec))
+            clauses.append(f"MODIFY COLUMN `{name}` {spec}")
     for itable, name, cols, unique in INDEXES:
         if itable != table:
             continue
@@ -124,9 +125,7 @@ def repair_statement(table: str, actual: dict, indexes: list):
         else:
             present = any(tuple(c[: len(cols)]) == cols for _n, _u, c in indexes)
         if not present:
-            clauses.append(
-                "ADD %sKEY `%s` (%s)" % ("UNIQUE " if unique else "", name, ", ".join("`%s`" % c for c in cols))
-            )
+            clauses.append("ADD " + _key(name, cols, unique))
     if not clauses:
         return None
-    return "ALTER TABLE `%s` %s" % (table, ", ".join(clauses))
+    return f"ALTER TABLE `{table}` " + ", ".join(clauses)

@@ -15,13 +15,13 @@ _REQUIRED_ENV = ("DB_NAME", "DB_USER", "DB_PASSWORD", "DB_HOST", "DJANGO_SECRET_
 _missing = [name for name in _REQUIRED_ENV if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(
-        "Environment variable(s) %s not set. Set DB_NAME, DB_USER, DB_PASSWORD, DB_HOST, DB_PORT and "
-        "DJANGO_SECRET_KEY (in Kubernetes: Secret bots-edidb-secret via envFrom)." % ", ".join(_missing)
+        f"Environment variable(s) {', '.join(_missing)} not set. Set DB_NAME, DB_USER, DB_PASSWORD, DB_HOST, "
+        "DB_PORT and DJANGO_SECRET_KEY (in Kubernetes: Secret bots-edidb-secret via envFrom)."
     )
 _port = os.environ.get("DB_PORT", "3306")
 if not _port.isdigit():
     # bots' engine does int(PORT) itself; fail here with a clear message instead of deep in the engine
-    raise ImproperlyConfigured("DB_PORT must be a number, got %r." % _port)
+    raise ImproperlyConfigured(f"DB_PORT must be a number, got {_port!r}.")
 
 BOTS_DIR = os.path.dirname(os.path.abspath(bots.__file__))
 
