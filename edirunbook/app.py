@@ -1,0 +1,204 @@
+"""The Bots EDI deployment as the scenarios see it: workloads, pods, endpoints, health, engine runs.
+
+Reads go through the Kubernetes API; in-pod commands go through the pinned kubectl (the same path an
+operator's commands take). Every wait has a timeout and reports what it last saw.
+"""
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from kubernetes import client
+from kubernetes.client import ApiClient
+
+from edirunbook import cluster
+from edirunbook.errors import RunbookSuiteError
+from edirunbook.waiting import Observation, StopWaiting, wait_for
+
+WEBSERVER = "bots-webserver"
+JOBQUEUE = "bots-jobqueue"
+ENGINE_CRONJOB = "bots-engine"
+BOTS_HOME = "/home/bots/.bots"
+INFILE_DIR = f"{BOTS_HOME}/botssys/infile/edifact_orders"
+SAMPLES_DIR = "/opt/bots/samples"
+
+
+class AppError(RunbookSuiteError):
+    """The deployment is not in the state a step expects."""
+
+
+@dataclass
+class Bots:
+    api: ApiClient
+    namespace: str
+    kubectl: Path
+    kubeconfig: Path
+    web_url: str
+    baseline_replicas: Mapping[str, int] = field(default_factory=lambda: {WEBSERVER: 2, JOBQUEUE: 1})
+
+    # ---- API reads --------------------------------------------------------------------------
+    @property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api)
+
+    @property
+    def apps(self) -> client.AppsV1Api:
+        return client.AppsV1Api(self.api)
+
+    @property
+    def batch(self) -> client.BatchV1Api:
+        return client.BatchV1Api(self.api)
+
+    def pods(self, selector: str) -> list[client.V1Pod]:
+        return [p for p in self.core.list_namespaced_pod(self.namespace, label_selector=selector).items
+                if p.metadata.deletion_timestamp is None]
+
+    def deployment_pods(self, name: str) -> list[client.V1Pod]:
+        selector = self.apps.read_namespaced_deployment(name, self.namespace).spec.selector.match_labels
+        return self.pods(",".join(f"{k}={v}" for k, v in selector.items()))
+
+    def pod_uids(self, deployment: str) -> set[str]:
+        return {p.metadata.uid for p in self.deployment_pods(deployment)}
+
+    def restart_counts(self, selector: str = "app=bots-edi") -> dict[str, int]:
+        return {p.metadata.name: sum(s.restart_count for s in p.status.container_statuses or [])
+                for p in self.pods(selector) if p.status.phase == "Running"}
+
+    def ready_endpoints(self, service: str) -> list[str]:
+        slices = client.DiscoveryV1Api(self.api).list_namespaced_endpoint_slice(
+            self.namespace, label_selector=f"kubernetes.io/service-name={service}").items
+        return sorted({addr for s in slices for e in s.endpoints or []
+                       if e.conditions and e.conditions.ready for addr in e.addresses})
+
+    def diagnostics(self) -> str:
+        pods = "\n".join(cluster.pod_summary(self.api, self.namespace))
+        events = "\n".join(cluster.recent_events(self.api, self.namespace, limit=8))
+        return f"pods:\n{pods}\nrecent events:\n{events}"
+
+    # ---- waits ------------------------------------------------------------------------------
+    def wait_deployment(self, name: str, replicas: int | None = None, *, timeout: float = 180) -> float:
+        def probe() -> Observation:
+            dep = self.apps.read_namespaced_deployment(name, self.namespace)
+            want = dep.spec.replicas if replicas is None else replicas
+            summary = cluster.deployment_summary(self.api, self.namespace, [name])
+            pods = self.deployment_pods(name)
+            ready = [p for p in pods if _pod_ready(p)]
+            done = summary.done and dep.spec.replicas == want and len(pods) == want == len(ready)
+            return Observation(done, f"{summary.seen}; {len(pods)} pods, {len(ready)} Ready, want {want}")
+
+        try:
+            return wait_for(f"deployment/{name} to have its pods Ready", probe, timeout=timeout)
+        except RunbookSuiteError as error:
+            raise AppError(f"{error}\n{self.diagnostics()}") from None
+
+    def wait_endpoints(self, service: str, count: int, *, timeout: float = 120) -> float:
+        def probe() -> Observation:
+            ready = self.ready_endpoints(service)
+            return Observation(len(ready) == count, f"{len(ready)} ready endpoints: {', '.join(ready) or 'none'}")
+
+        return wait_for(f"service/{service} to have {count} ready endpoints", probe, timeout=timeout)
+
+    # ---- operator actions outside the runbook text ---------------------------------------------
+    def kubectl_run(self, *args: str, input: str | None = None, timeout: float = 120) -> str:
+        proc = subprocess.run([str(self.kubectl), "--kubeconfig", str(self.kubeconfig), "-n", self.namespace, *args],
+                              input=input, capture_output=True, text=True, timeout=timeout, check=False)
+        if proc.returncode != 0:
+            raise AppError(f"kubectl {' '.join(args)} exited {proc.returncode}: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def exec_web(self, command: str, timeout: float = 120) -> str:
+        return self.kubectl_run("exec", f"deployment/{WEBSERVER}", "-c", "webserver", "--", "sh", "-c", command,
+                                timeout=timeout)
+
+    def scale(self, name: str, replicas: int) -> None:
+        self.apps.patch_namespaced_deployment_scale(name, self.namespace, {"spec": {"replicas": replicas}})
+
+    def suspend_engine(self, suspended: bool = True) -> None:
+        self.batch.patch_namespaced_cron_job(ENGINE_CRONJOB, self.namespace, {"spec": {"suspend": suspended}})
+
+    def drop_sample(self, sample: str, as_name: str | None = None) -> str:
+        target = f"{INFILE_DIR}/{as_name or sample}"
+        self.exec_web(f"mkdir -p {INFILE_DIR} && cp {SAMPLES_DIR}/{sample} {target}")
+        return target
+
+    def engine_jobs(self) -> list[client.V1Job]:
+        return [j for j in self.batch.list_namespaced_job(self.namespace).items
+                if (j.metadata.owner_references or j.metadata.name.startswith(ENGINE_CRONJOB))
+                and j.metadata.name.startswith(ENGINE_CRONJOB)]
+
+    def wait_job(self, name: str, *, timeout: float = 300) -> str:
+        """Wait until job/name finished; returns 'Complete' or 'Failed'."""
+        def probe() -> Observation:
+            job = self.batch.read_namespaced_job(name, self.namespace)
+            conditions = {c.type: c.status for c in job.status.conditions or []}
+            for state in ("Complete", "Failed"):
+                if conditions.get(state) == "True":
+                    return Observation(True, state)
+            return Observation(False, f"job/{name}: active {job.status.active or 0}, failed {job.status.failed or 0}")
+
+        wait_for(f"job/{name} to finish", probe, timeout=timeout)
+        job = self.batch.read_namespaced_job(name, self.namespace)
+        return "Complete" if any(c.type == "Complete" and c.status == "True" for c in job.status.conditions) \
+            else "Failed"
+
+    def job_logs(self, name: str) -> str:
+        return self.kubectl_run("logs", f"job/{name}", "--tail=200")
+
+    # ---- HTTP ---------------------------------------------------------------------------------
+    def get(self, path: str, timeout: float = 5) -> httpx.Response:
+        return httpx.get(self.web_url + path, timeout=timeout)
+
+    def wait_http(self, path: str, status: int, *, timeout: float = 120) -> float:
+        def probe() -> Observation:
+            response = self.get(path)
+            return Observation(response.status_code == status, f"{response.status_code} {response.text[:200]}")
+
+        return wait_for(f"GET {path} to answer {status}", probe, timeout=timeout)
+
+
+def _pod_ready(pod: client.V1Pod) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+
+
+@dataclass
+class RequestLoop:
+    """Sends GET requests in a background thread until stopped; bounded in count and time."""
+
+    url: str
+    interval: float = 0.05
+    max_requests: int = 20000
+    max_seconds: float = 600
+    sent: int = 0
+    failures: list[str] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        deadline = time.monotonic() + self.max_seconds
+        with httpx.Client(timeout=5) as http:
+            while not self._stop.is_set() and self.sent < self.max_requests and time.monotonic() < deadline:
+                self.sent += 1
+                try:
+                    response = http.get(self.url)
+                    if response.status_code != 200:
+                        self.failures.append(f"request {self.sent}: HTTP {response.status_code}")
+                except httpx.HTTPError as error:
+                    self.failures.append(f"request {self.sent}: {type(error).__name__} {error}")
+                self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+
+__all__ = ["AppError", "Bots", "RequestLoop", "StopWaiting"]

@@ -1,0 +1,103 @@
+"""Run the runbook's own command text, with this environment's names, through a real shell.
+
+A feature carries a command exactly as the runbook writes it (production host names and all). Before
+it runs, the environment's substitutions turn production names into this environment's, and
+`<placeholder>`s are filled from values earlier steps captured (a pod name, a job's timestamp).
+Commands run in bash, in a per-scenario working directory, with the pinned kubectl first on PATH
+and KUBECONFIG pointing at the environment's cluster.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edirunbook.errors import RunbookSuiteError
+
+PLACEHOLDER = re.compile(r"<([a-z][a-z0-9-]*)>")
+
+
+class CommandError(RunbookSuiteError):
+    """A runbook command failed or could not be prepared."""
+
+
+@dataclass
+class CommandResult:
+    written: str
+    executed: str
+    exit_code: int
+    output: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def substitute(text: str, substitutions: Mapping[str, str]) -> str:
+    """Replace production names, longest first (so a URL wins over the bare host inside it)."""
+    for source in sorted(substitutions, key=len, reverse=True):
+        text = text.replace(source, substitutions[source])
+    return text
+
+
+def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
+    missing = sorted({name for name in PLACEHOLDER.findall(text) if name not in values})
+    if missing:
+        raise CommandError(f"the command needs values for {', '.join('<' + m + '>' for m in missing)}, which no "
+                           f"earlier step captured: {text.strip()}")
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+@dataclass
+class RunbookShell:
+    substitutions: Mapping[str, str]
+    workdir: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)
+    history: list[CommandResult] = field(default_factory=list)
+
+    def prepare(self, written: str) -> str:
+        return fill_placeholders(substitute(written, self.substitutions), self.values)
+
+    def run(self, written: str, *, timeout: float = 300) -> CommandResult:
+        executed = self.prepare(written)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(["bash", "-c", executed], cwd=self.workdir, env={**os.environ, **self.env},
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  timeout=timeout, check=False)
+            code, output = proc.returncode, proc.stdout.decode(errors="replace")
+        except subprocess.TimeoutExpired as error:
+            partial = error.output.decode(errors="replace") if error.output else ""
+            code, output = 124, partial + f"\n[timed out after {timeout:.0f}s]"
+        result = CommandResult(written, executed, code, redact(output, self.secrets), time.monotonic() - started)
+        self.history.append(result)
+        return result
+
+    def run_ok(self, written: str, *, timeout: float = 300) -> CommandResult:
+        result = self.run(written, timeout=timeout)
+        if not result.ok:
+            raise CommandError(describe_failure(result))
+        return result
+
+
+def describe_failure(result: CommandResult) -> str:
+    tail = "\n".join(result.output.strip().splitlines()[-20:]) or "(no output)"
+    shown = result.executed.strip()
+    if result.written.strip() != shown:
+        shown = f"{result.written.strip()}\n  (run here as: {shown})"
+    return f"runbook command exited {result.exit_code}:\n  {shown}\noutput:\n{tail}"

@@ -1,0 +1,1 @@
+"""Step definitions only: parse the Gherkin words, call the library, nothing else."""

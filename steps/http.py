@@ -1,0 +1,40 @@
+"""Requests through the Service, as users and probes make them."""
+from __future__ import annotations
+
+import pytest
+from pytest_bdd import given, parsers, then
+
+from edirunbook.app import RequestLoop
+from fixtures.scenario import ScenarioContext
+from steps import reporting
+from steps.timeouts import seconds
+
+
+@given(parsers.parse("requests to {path} are sent through the Service continuously"))
+def start_requests(ctx: ScenarioContext, path: str) -> None:
+    ctx.request_loop = RequestLoop(ctx.bots.web_url + path)
+    ctx.request_loop.start()
+
+
+@then(parsers.parse("no request to {path} failed"))
+def no_failed_requests(ctx: ScenarioContext, request: pytest.FixtureRequest, path: str) -> None:
+    loop = ctx.request_loop
+    assert loop is not None, "no requests were being sent"
+    loop.stop()
+    reporting.duration(request, f"requests to {path}: {loop.sent} sent, {len(loop.failures)} failed", 0.0)
+    assert loop.sent > 0, "the request loop sent nothing"
+    assert not loop.failures, f"{len(loop.failures)} of {loop.sent} requests to {path} failed; first ones:\n" + \
+        "\n".join(loop.failures[:10])
+
+
+@then(parsers.parse("GET {path} answers {status:d} within {timeout}"))
+def answers_within(ctx: ScenarioContext, request: pytest.FixtureRequest, path: str, status: int, timeout: str) -> None:
+    took = ctx.bots.wait_http(path, status, timeout=seconds(timeout))
+    reporting.duration(request, f"GET {path} -> {status}", took)
+
+
+@then(parsers.parse("GET {path} answers {status:d}"))
+def answers_now(ctx: ScenarioContext, path: str, status: int) -> None:
+    response = ctx.bots.get(path)
+    assert response.status_code == status, f"GET {path} answered {response.status_code}, expected {status}: " \
+        f"{response.text[:300]}"

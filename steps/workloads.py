@@ -1,0 +1,55 @@
+"""Workloads, pods, Service endpoints and container restarts, read from the Kubernetes API."""
+from __future__ import annotations
+
+import pytest
+from pytest_bdd import given, parsers, then
+
+from fixtures.scenario import ScenarioContext
+from steps import reporting
+from steps.timeouts import seconds
+
+
+@given("the Bots EDI deployment is healthy")
+def deployment_healthy(ctx: ScenarioContext) -> None:
+    response = ctx.bots.get("/health/ready")
+    assert response.status_code == 200, f"/health/ready answered {response.status_code}: {response.text[:300]}"
+
+
+@given(parsers.parse("the pods of deployment {name} are noted"))
+def note_pods(ctx: ScenarioContext, name: str) -> None:
+    ctx.noted_uids[name] = ctx.bots.pod_uids(name)
+    assert ctx.noted_uids[name], f"deployment/{name} has no pods to note"
+
+
+@given("the container restart counts are noted")
+def note_restarts(ctx: ScenarioContext) -> None:
+    ctx.noted_restarts = ctx.bots.restart_counts()
+
+
+@then(parsers.parse("deployment {name} runs only new pods, all Ready, within {timeout}"))
+def only_new_pods(ctx: ScenarioContext, request: pytest.FixtureRequest, name: str, timeout: str) -> None:
+    took = ctx.bots.wait_deployment(name, timeout=seconds(timeout))
+    old = ctx.noted_uids[name] & ctx.bots.pod_uids(name)
+    assert not old, f"deployment/{name} still runs pods from before the restart: {sorted(old)}\n" \
+        f"{ctx.bots.diagnostics()}"
+    reporting.duration(request, f"{name} rollout to Ready", took)
+
+
+@then(parsers.parse("deployment {name} has {count:d} Ready pods within {timeout}"))
+def ready_pods(ctx: ScenarioContext, request: pytest.FixtureRequest, name: str, count: int, timeout: str) -> None:
+    took = ctx.bots.wait_deployment(name, count, timeout=seconds(timeout))
+    reporting.duration(request, f"{name} at {count} Ready pods", took)
+
+
+@then(parsers.parse("service {name} has {count:d} ready endpoints within {timeout}"))
+def ready_endpoints(ctx: ScenarioContext, name: str, count: int, timeout: str) -> None:
+    ctx.bots.wait_endpoints(name, count, timeout=seconds(timeout))
+
+
+@then("no Bots EDI container restarted")
+def no_restarts(ctx: ScenarioContext) -> None:
+    now = ctx.bots.restart_counts()
+    grew = {pod: (ctx.noted_restarts.get(pod, 0), count) for pod, count in now.items()
+            if count > ctx.noted_restarts.get(pod, 0)}
+    assert not grew, "containers restarted (before -> after): " + \
+        ", ".join(f"{pod} {a}->{b}" for pod, (a, b) in grew.items()) + f"\n{ctx.bots.diagnostics()}"
