@@ -10,4 +10,7 @@ pytest_plugins = [
     "steps.workloads",
     "steps.http",
     "steps.database",
+    "steps.engine",
+    "steps.backup",
+    "steps.disk",
 ]

@@ -50,7 +50,7 @@ from edirunbook.runbook import CodeBlock, Command, Runbook, Section, parse_runbo
 
 TAG_PREFIX = "runbook:"
 PASSED, FAILED, SKIPPED, NOT_RUN = "passed", "failed", "skipped", "not run"
-_INLINE_STEP = re.compile(r'^the operator runs "(?P<command>.*)"$')
+_INLINE_STEP = re.compile(r'^the operator runs "(?P<command>.*)"(?:, which fails)?$')
 _DOCSTRING_STEP = "the operator runs:"
 _PLACEHOLDER = re.compile(r"<[A-Za-z][\w.-]*>")
 _WILD = "\x00"

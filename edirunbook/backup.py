@@ -1,0 +1,121 @@
+"""Proof for backup and restore: fingerprints of every table and of every data file, before and after.
+
+A backup is proven only by destroying the original and comparing what the restore brought back
+(Velero's end-to-end discipline): row counts and CHECKSUM TABLE for every table, sha256 of every file
+under botssys/data, and every file the `ta` rows point at present.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edirunbook.app import BOTS_HOME, Bots
+from edirunbook.database import RunningDatabase
+
+DATA_DIR = f"{BOTS_HOME}/botssys/data"
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    tables: dict[str, tuple[int, int]]  # table -> (rows, CHECKSUM TABLE)
+    files: dict[str, str]  # path under botssys/data -> sha256
+    referenced: frozenset[str]  # paths the ta rows name
+
+    def differences(self, other: Fingerprint, *, ignore_tables: frozenset[str] = frozenset()) -> list[str]:
+        problems = []
+        for table in sorted(set(self.tables) | set(other.tables)):
+            if table in ignore_tables:
+                continue
+            before, after = self.tables.get(table), other.tables.get(table)
+            if before != after:
+                problems.append(f"table {table}: before {_fmt(before)}, after {_fmt(after)}")
+        for path in sorted(set(self.files) | set(other.files)):
+            if self.files.get(path) != other.files.get(path):
+                problems.append(f"file {path}: before {self.files.get(path, 'missing')}, "
+                                f"after {other.files.get(path, 'missing')}")
+        missing = sorted(p for p in other.referenced if p not in other.files)
+        problems += [f"ta points at {p}, which is not on the volume" for p in missing]
+        return problems
+
+
+def _fmt(value: tuple[int, int] | None) -> str:
+    return "missing" if value is None else f"{value[0]} rows, checksum {value[1]}"
+
+
+def table_fingerprints(db: RunningDatabase) -> dict[str, tuple[int, int]]:
+    connection = db.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")
+            tables = [row[0] for row in cursor.fetchall()]
+            result = {}
+            for table in tables:
+                cursor.execute(f"SELECT COUNT(*) FROM `{table}`")
+                rows = cursor.fetchone()[0]
+                cursor.execute(f"CHECKSUM TABLE `{table}`")
+                result[table] = (int(rows), int(cursor.fetchone()[1] or 0))
+            return result
+    finally:
+        connection.close()
+
+
+def referenced_files(db: RunningDatabase) -> frozenset[str]:
+    """Bots stores a file's name relative to botssys/data in ta.filename (numbers only for data files)."""
+    connection = db.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT DISTINCT filename FROM ta WHERE filename REGEXP '^[0-9]+/[0-9]+$'")
+            return frozenset(row[0] for row in cursor.fetchall())
+    finally:
+        connection.close()
+
+
+def file_checksums(bots: Bots) -> dict[str, str]:
+    output = bots.exec_web(f"cd {DATA_DIR} 2>/dev/null && find . -type f -exec sha256sum {{}} + || true")
+    checksums = {}
+    for line in output.splitlines():
+        digest, _, path = line.partition("  ")
+        if path:
+            checksums[path.removeprefix("./")] = digest
+    return checksums
+
+
+def fingerprint(db: RunningDatabase, bots: Bots) -> Fingerprint:
+    return Fingerprint(table_fingerprints(db), file_checksums(bots), referenced_files(db))
+
+
+def destroy(db: RunningDatabase, bots: Bots) -> None:
+    """The disaster: the database dropped and recreated empty, the data files deleted."""
+    name = db.spec.database
+    connection = db.connect(as_root=True, database="")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE `{name}`")
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    finally:
+        connection.close()
+    bots.exec_web(f"rm -rf {DATA_DIR} && mkdir -p {DATA_DIR}")
+
+
+def add_persist_and_uniek(db: RunningDatabase) -> None:
+    """Rows like the ones mappings keep between runs (persist) and counters (uniek)."""
+    connection = db.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO persist (domein, botskey, content) VALUES (%s, %s, %s) "
+                               "ON DUPLICATE KEY UPDATE content = VALUES(content)",
+                               [("edirunbook", "last-order", "ORD-1001"), ("edirunbook", "partner", "ACME")])
+            cursor.execute("INSERT INTO uniek (domein, nummer) VALUES ('edirunbook-messages', 42) "
+                           "ON DUPLICATE KEY UPDATE nummer = 42")
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def transactions_done(db: RunningDatabase) -> int:
+    connection = db.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM ta WHERE statust = 3")
+            return int(cursor.fetchone()[0])
+    finally:
+        connection.close()

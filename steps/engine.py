@@ -1,0 +1,37 @@
+"""Files for the engine to translate, and what it left in the database."""
+from __future__ import annotations
+
+import time
+
+from pytest_bdd import given, parsers, then
+
+from edirunbook import app, backup
+from fixtures.scenario import ScenarioContext
+from steps.timeouts import seconds
+
+
+@given(parsers.parse('the sample file "{sample}" is in the inbound directory'))
+def sample_inbound(ctx: ScenarioContext, sample: str) -> None:
+    ctx.bots.drop_sample(sample, as_name=f"{int(time.time() * 1000)}-{sample}")
+
+
+@given(parsers.parse('the engine has translated the sample file "{sample}" {count:d} times'))
+def engine_translated(ctx: ScenarioContext, sample: str, count: int) -> None:
+    for n in range(count):
+        ctx.bots.drop_sample(sample, as_name=f"{n}-{sample}")
+    name = f"bots-engine-seed-{int(time.time())}"
+    ctx.bots.kubectl_run("create", "job", f"--from=cronjob/{app.ENGINE_CRONJOB}", name)
+    state = ctx.bots.wait_job(name, timeout=300)
+    assert state == "Complete", f"the engine run job/{name} {state}:\n{ctx.bots.job_logs(name)}"
+    assert backup.transactions_done(ctx.env.database) >= count, "the engine left no done transactions"
+
+
+@then(parsers.parse("the database holds at least {count:d} done transactions within {timeout}"))
+def done_transactions(ctx: ScenarioContext, count: int, timeout: str) -> None:
+    from edirunbook.waiting import Observation, wait_for
+
+    def probe() -> Observation:
+        done = backup.transactions_done(ctx.env.database)
+        return Observation(done >= count, f"{done} ta rows with statust 3 (done)")
+
+    wait_for(f"{count} done transactions", probe, timeout=seconds(timeout))
