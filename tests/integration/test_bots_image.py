@@ -355,3 +355,10 @@ def test_init_db_repairs_a_schema_made_by_plain_migrate(stack: Stack) -> None:
     engine = stack.run("engine", "--new", env=env)
     assert engine.returncode == 0, engine.stdout + engine.stderr
     assert stack.sql("SELECT COUNT(*) FROM ta WHERE statust = 1", "botsedi_plain") == [["0"]]
+
+
+def test_missing_database_settings_stop_a_component_with_a_clear_message(stack: Stack) -> None:
+    result = docker("run", "--rm", "-e", "DB_NAME=botsedi", stack.image, "engine", "--new", check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "DB_USER, DB_PASSWORD, DB_HOST, DJANGO_SECRET_KEY not set" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr

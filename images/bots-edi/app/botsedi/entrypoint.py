@@ -27,6 +27,13 @@ def _truthy(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+REQUIRED_ENV = ("DB_NAME", "DB_USER", "DB_PASSWORD", "DB_HOST", "DJANGO_SECRET_KEY")
+
+
+def _missing_env() -> list:
+    return [name for name in REQUIRED_ENV if not os.environ.get(name)]
+
+
 def _exec(argv: list) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
@@ -44,6 +51,11 @@ def main(argv: list) -> None:
         print(USAGE)
         return
     known = component in ("webserver", "engine", "jobqueueserver", "init-db")
+    if known and _missing_env():
+        _log(f"{component}: environment variable(s) {', '.join(_missing_env())} not set. Provide DB_NAME, "
+             "DB_USER, DB_PASSWORD, DB_HOST, DB_PORT and DJANGO_SECRET_KEY (in Kubernetes: envFrom the Secret "
+             "bots-edidb-secret).")
+        sys.exit(1)
     try:
         _log(prepare())
     except PrepareError as exc:
