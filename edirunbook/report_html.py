@@ -1,0 +1,79 @@
+"""The report.html parts pytest-html cannot know: the procedure table, and per scenario its runbook link,
+timings and command transcript (each command collapsed). Registered only when pytest-html is active."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from html import escape
+from typing import Any
+
+import pytest
+
+from edirunbook.report_output import cells, headline
+from edirunbook.report_records import FAILED, OVER, ScenarioRecord, redact
+from edirunbook.report_tags import format_duration
+
+_STYLE = ("<style>.edirunbook table{border-collapse:collapse;margin:4px 0}"
+          ".edirunbook td,.edirunbook th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
+          ".edirunbook .bad{color:#b00;font-weight:bold}.edirunbook pre{white-space:pre-wrap;max-height:40em;"
+          "overflow:auto;background:#f6f6f6;padding:4px}</style>")
+
+
+def html_summary(records: Sequence[ScenarioRecord]) -> str:
+    """The procedure table shown above pytest-html's results table."""
+    head = "".join(f"<th>{h}</th>" for h in ("procedure", "result", "duration", "recovery", "runbook target",
+                                             "verdict"))
+    body = []
+    for record in records:
+        c = cells(record)
+        bad = ' class="bad"' if record.verdict in (OVER, FAILED) else ""
+        body.append(f"<tr><td>{escape(c['procedure'])}</td><td>{c['result']}</td><td>{c['duration']}</td>"
+                    f"<td>{c['recovery']}</td><td>{escape(c['target'])}</td><td{bad}>{escape(c['verdict'])}</td></tr>")
+    return redact(f'{_STYLE}<div class="edirunbook"><h2>Runbook procedures</h2><p>{escape(headline(records))}</p>'
+                  f"<table><tr>{head}</tr>{''.join(body)}</table></div>")
+
+
+def html_details(record: ScenarioRecord) -> str:
+    """One scenario's runbook link, timings and command transcript (each command collapsed)."""
+    target = record.tags.target
+    facts = [f"<b>runbook</b>: {escape(', '.join(record.tags.runbook) or '-')}",
+             f"<b>target</b>: {escape(target.text) if target else '-'}",
+             f"<b>verdict</b>: {escape(record.verdict_text)}"]
+    parts = [f'<div class="edirunbook"><p>{" &middot; ".join(facts)}</p>']
+    if record.timings:
+        rows = "".join(f"<tr><td>{escape(t.name)}</td><td>{format_duration(t.seconds)}</td>"
+                       f"<td>{escape(t.target.text) if t.target else '-'}</td><td>{t.verdict}</td></tr>"
+                       for t in record.timings)
+        parts.append(f"<table><tr><th>timing</th><th>took</th><th>target</th><th>verdict</th></tr>{rows}</table>")
+    if record.commands:
+        parts.append(f"<p><b>commands</b> ({len(record.commands)})</p>")
+    for command in record.commands:
+        status = "did not finish" if command.exit_code is None else f"exit {command.exit_code}"
+        parts.append(f"<details><summary><code>$ {escape(command.command)}</code> &mdash; {status}, "
+                     f"{format_duration(command.seconds)}</summary><pre>{escape(command.output)}</pre></details>")
+    parts.append("</div>")
+    return redact(_STYLE + "".join(parts))
+
+
+class HtmlReportHooks:
+    """pytest-html hooks (its hook names are unknown to pytest without it, so this is a separate plugin)."""
+
+    def __init__(self, records: Callable[[], list[ScenarioRecord]]) -> None:
+        self.records = records
+
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = "Runbook verification"
+
+    def pytest_html_results_summary(self, prefix: list[str]) -> None:
+        prefix.append(html_summary(self.records()))
+
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells[3:3] = ['<th class="sortable" data-column-type="target">Runbook target</th>',
+                      '<th class="sortable" data-column-type="verdict">Verdict</th>']
+
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        record = next((r for r in self.records() if r.nodeid == report.nodeid), None)
+        target = record.tags.target.text if record is not None and record.tags.target else "-"
+        verdict = record.verdict_text if record is not None else "-"
+        cells[3:3] = [f'<td class="col-target">{escape(target)}</td>',
+                      f'<td class="col-verdict">{escape(verdict)}</td>']
