@@ -54,13 +54,13 @@ class Bots:
     def batch(self) -> client.BatchV1Api:
         return client.BatchV1Api(self.api)
 
-    def pods(self, selector: str) -> list[client.V1Pod]:
+    def pods(self, selector: str, *, terminating: bool = False) -> list[client.V1Pod]:
         return [p for p in self.core.list_namespaced_pod(self.namespace, label_selector=selector).items
-                if p.metadata.deletion_timestamp is None]
+                if terminating or p.metadata.deletion_timestamp is None]
 
-    def deployment_pods(self, name: str) -> list[client.V1Pod]:
+    def deployment_pods(self, name: str, *, terminating: bool = False) -> list[client.V1Pod]:
         selector = self.apps.read_namespaced_deployment(name, self.namespace).spec.selector.match_labels
-        return self.pods(",".join(f"{k}={v}" for k, v in selector.items()))
+        return self.pods(",".join(f"{k}={v}" for k, v in selector.items()), terminating=terminating)
 
     def pod_uids(self, deployment: str) -> set[str]:
         return {p.metadata.uid for p in self.deployment_pods(deployment)}
@@ -86,10 +86,12 @@ class Bots:
             dep = self.apps.read_namespaced_deployment(name, self.namespace)
             want = dep.spec.replicas if replicas is None else replicas
             summary = cluster.deployment_summary(self.api, self.namespace, [name])
-            pods = self.deployment_pods(name)
-            ready = [p for p in pods if _pod_ready(p)]
+            pods = self.deployment_pods(name, terminating=True)
+            ready = [p for p in pods if _pod_ready(p) and p.metadata.deletion_timestamp is None]
+            gone = len(pods) - len([p for p in pods if p.metadata.deletion_timestamp is None])
             done = summary.done and dep.spec.replicas == want and len(pods) == want == len(ready)
-            return Observation(done, f"{summary.seen}; {len(pods)} pods, {len(ready)} Ready, want {want}")
+            return Observation(done, f"{summary.seen}; {len(pods)} pods ({gone} terminating), {len(ready)} Ready, "
+                               f"want {want}")
 
         try:
             return wait_for(f"deployment/{name} to have its pods Ready", probe, timeout=timeout)
