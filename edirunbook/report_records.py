@@ -177,6 +177,9 @@ def record_duration(
     request: pytest.FixtureRequest, name: str, seconds: float, target_seconds: float | None = None
 ) -> None:
     """Record that `name` took `seconds` in this scenario; `recovery` is the one compared with @rto."""
+    if name == SCENARIO:
+        raise ReportError(f"{SCENARIO!r} is the name of the scenario's own wall time, recorded by the plugin; "
+                          f"name your timing after what it measures (e.g. 'rollout', 'recovery')")
     record_item_duration(_item_of(request, "record_duration"), name, seconds, target_seconds)
 
 

@@ -32,7 +32,7 @@ VALUE_TAGS = {
 }
 _DURATION = re.compile(r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?")
 _BARE_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_SLUG = re.compile(r"[\w-]+")  # the alphabet of runbook.slugify: GitHub's heading anchors
 _DURATION_HELP = "write it like 30s, 15m, 1h, 1h30m, or a range such as 5-30m"
 
 
@@ -129,7 +129,7 @@ def read_tags(tags: Iterable[str], where: str) -> tuple[ScenarioTags, list[str]]
                     f"@rto:<duration>, or register it under `markers` in pyproject.toml"
                 )
         elif name == RUNBOOK:
-            if _SLUG.fullmatch(value):
+            if _SLUG.fullmatch(value) and value == value.lower():
                 slugs.append(value)
             else:
                 problems.append(

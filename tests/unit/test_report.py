@@ -381,13 +381,15 @@ def test_the_stopwatch_times_parts_of_a_scenario_and_refuses_misuse(suite: pytes
         import pytest
         from pytest_bdd import scenarios, when
 
-        from edirunbook.report import ReportError
+        from edirunbook.report import ReportError, record_duration
 
         scenarios("features")
 
 
         @when("the parts are timed")
-        def _(stopwatch):
+        def _(request, stopwatch):
+            with pytest.raises(ReportError, match="'scenario' is the name of the scenario's own wall time"):
+                record_duration(request, "scenario", 1.0)
             stopwatch.start("rollout")
             assert stopwatch.stop("rollout") >= 0
             with pytest.raises(ValueError), stopwatch.measure("recovery"):
