@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 SUITE := $(PY) -m edirunbook
 RUNBOOK ?= docs/runbook.md
 MIN_COVERAGE ?= 0
+TAGS ?=
+PYTEST := $(VENV)/bin/pytest
 
 .PHONY: bench deploy help setup env-build env-up env-down env-check clean kubeconfig docker-host lint unit test verify coverage
 
@@ -54,15 +56,19 @@ lint: $(VENV)/.installed ## ruff and mypy on the project's Python code
 	$(VENV)/bin/mypy
 
 unit: $(VENV)/.installed ## the library's fast tests (no cluster)
-	$(VENV)/bin/pytest tests/unit -q
+	$(PYTEST) tests/unit -q --report-dir reports/unit
 
 coverage: $(VENV)/.installed ## runbook coverage and drift: make coverage RUNBOOK=path MIN_COVERAGE=80
 	$(SUITE) coverage --runbook $(RUNBOOK) --features features --env $(ENV) --min-coverage $(MIN_COVERAGE)
 
-verify: $(VENV)/.installed ## the main job: bring up ENV and prove it (KEEP=1 leaves it up)
+verify: $(VENV)/.installed ## the main job: every scenario on ENV (TAGS="readonly and not slow"; KEEP=1 leaves it up)
 	$(SUITE) env up
-	$(SUITE) env check || { status=$$?; [ -n "$(KEEP)" ] || $(SUITE) env down; exit $$status; }
-	@[ -n "$(KEEP)" ] || $(SUITE) env down
+	@status=0; \
+	$(SUITE) env check && $(PYTEST) tests/scenarios --tags="$(TAGS)" || status=$$?; \
+	$(SUITE) coverage --runbook docs/runbook.md --features features --env $(ENV) --min-coverage 100 \
+	  || { [ $$status -ne 0 ] || status=$$?; }; \
+	[ -n "$(KEEP)" ] || $(SUITE) env down; \
+	exit $$status
 
 test: lint unit verify ## everything CI runs: lint, unit tests, then verify
 

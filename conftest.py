@@ -1,9 +1,6 @@
-"""Wiring: the fixtures and every step module, registered once for all features.
-
-The report plugin (edirunbook.report) is loaded by `make verify` with `-p edirunbook.report`, so the
-library's unit tests do not write scenario reports.
-"""
+"""Wiring: the report plugin, the fixtures and every step module, registered once for all features."""
 pytest_plugins = [
+    "edirunbook.report",
     "fixtures.environment",
     "fixtures.scenario",
     "steps.commands",

@@ -177,6 +177,7 @@ class RequestLoop:
     max_seconds: float = 600
     sent: int = 0
     failures: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -185,7 +186,8 @@ class RequestLoop:
         self._thread.start()
 
     def _loop(self) -> None:
-        deadline = time.monotonic() + self.max_seconds
+        started = time.monotonic()
+        deadline = started + self.max_seconds
         with httpx.Client(timeout=5) as http:
             while not self._stop.is_set() and self.sent < self.max_requests and time.monotonic() < deadline:
                 self.sent += 1
@@ -196,6 +198,7 @@ class RequestLoop:
                 except httpx.HTTPError as error:
                     self.failures.append(f"request {self.sent}: {type(error).__name__} {error}")
                 self._stop.wait(self.interval)
+        self.elapsed = time.monotonic() - started
 
     def stop(self) -> None:
         self._stop.set()

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from edirunbook.app import BOTS_HOME, Bots
 from edirunbook.database import RunningDatabase
 
-DATA_DIR = f"{BOTS_HOME}/botssys/data"
+BOTSSYS = f"{BOTS_HOME}/botssys"
+# What a restore must bring back: message files (data/), translated output (outfile/), inbound (infile/).
+# Logs (logging/) keep growing while the app runs and are not part of the backup.
+DATA_DIRS = ("data", "outfile", "infile")
 
 
 @dataclass(frozen=True)
 class Fingerprint:
     tables: dict[str, tuple[int, int]]  # table -> (rows, CHECKSUM TABLE)
-    files: dict[str, str]  # path under botssys/data -> sha256
+    files: dict[str, str]  # path under botssys -> sha256
     referenced: frozenset[str]  # paths the ta rows name
 
     def differences(self, other: Fingerprint, *, ignore_tables: frozenset[str] = frozenset()) -> list[str]:
@@ -59,23 +62,32 @@ def table_fingerprints(db: RunningDatabase) -> dict[str, tuple[int, int]]:
 
 
 def referenced_files(db: RunningDatabase) -> frozenset[str]:
-    """Bots stores a file's name relative to botssys/data in ta.filename (numbers only for data files)."""
+    """Files the ta rows name, relative to botssys.
+
+    Bots keeps a message file's name as its number (stored at data/<n // 1000>/<n>) and an output file's
+    as an absolute path.
+    """
     connection = db.connect()
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT DISTINCT filename FROM ta WHERE filename REGEXP '^[0-9]+/[0-9]+$'")
-            return frozenset(row[0] for row in cursor.fetchall())
+            cursor.execute("SELECT DISTINCT filename FROM ta WHERE filename REGEXP '^[0-9]+$' "
+                           "OR filename LIKE %s", (f"{BOTSSYS}/%",))
+            names = [row[0] for row in cursor.fetchall()]
     finally:
         connection.close()
+    paths = {f"data/{int(n) // 1000}/{n}" if n.isdigit() else n.removeprefix(f"{BOTSSYS}/") for n in names}
+    # inbound files are consumed (removed) by the engine when it reads them; their rows are history
+    return frozenset(p for p in paths if not p.startswith("infile/"))
 
 
 def file_checksums(bots: Bots) -> dict[str, str]:
-    output = bots.exec_web(f"cd {DATA_DIR} 2>/dev/null && find . -type f -exec sha256sum {{}} + || true")
+    dirs = " ".join(DATA_DIRS)
+    output = bots.exec_web(f"cd {BOTSSYS} && find {dirs} -type f -exec sha256sum {{}} + 2>/dev/null || true")
     checksums = {}
     for line in output.splitlines():
         digest, _, path = line.partition("  ")
         if path:
-            checksums[path.removeprefix("./")] = digest
+            checksums[path] = digest
     return checksums
 
 
@@ -93,7 +105,7 @@ def destroy(db: RunningDatabase, bots: Bots) -> None:
             cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
     finally:
         connection.close()
-    bots.exec_web(f"rm -rf {DATA_DIR} && mkdir -p {DATA_DIR}")
+    bots.exec_web(" && ".join(f"rm -rf {BOTSSYS}/{d} && mkdir -p {BOTSSYS}/{d}" for d in DATA_DIRS))
 
 
 def add_persist_and_uniek(db: RunningDatabase) -> None:

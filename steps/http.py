@@ -21,7 +21,7 @@ def no_failed_requests(ctx: ScenarioContext, request: pytest.FixtureRequest, pat
     loop = ctx.request_loop
     assert loop is not None, "no requests were being sent"
     loop.stop()
-    reporting.duration(request, f"requests to {path}: {loop.sent} sent, {len(loop.failures)} failed", 0.0)
+    reporting.duration(request, f"requests to {path} ({loop.sent} sent, {len(loop.failures)} failed)", loop.elapsed)
     assert loop.sent > 0, "the request loop sent nothing"
     assert not loop.failures, f"{len(loop.failures)} of {loop.sent} requests to {path} failed; first ones:\n" + \
         "\n".join(loop.failures[:10])

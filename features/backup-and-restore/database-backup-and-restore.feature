@@ -19,7 +19,7 @@ Feature: Database and data volume backup and restore round trip
     And the operator runs:
       """
       kubectl exec -n edi deployment/bots-webserver -- \
-        tar -C /home/bots/.bots/botssys -czf - data > bots-data-$(date +%Y%m%d).tar.gz
+        tar -C /home/bots/.bots --exclude=botssys/logging -czf - botssys > bots-data-$(date +%Y%m%d).tar.gz
       """
     And the database and the data files are destroyed
     And the operator runs:
@@ -31,7 +31,7 @@ Feature: Database and data volume backup and restore round trip
     And the operator runs:
       """
       kubectl exec -i -n edi deployment/bots-webserver -- \
-        tar -C /home/bots/.bots/botssys -xzf - < bots-data-$(date +%Y%m%d).tar.gz
+        tar -C /home/bots/.bots -xzf - < bots-data-$(date +%Y%m%d).tar.gz
       """
     Then every table's row count and checksum and every data file equal the originals
     And GET /health/ready answers 200 within 1m
@@ -49,7 +49,7 @@ Feature: Database and data volume backup and restore round trip
     And the operator runs:
       """
       kubectl exec -n edi deployment/bots-webserver -- \
-        tar -C /home/bots/.bots/botssys -czf - data > bots-data-$(date +%Y%m%d).tar.gz
+        tar -C /home/bots/.bots --exclude=botssys/logging -czf - botssys > bots-data-$(date +%Y%m%d).tar.gz
       """
     And the database and the data files are destroyed
     And the operator runs:
@@ -62,7 +62,7 @@ Feature: Database and data volume backup and restore round trip
     And the operator runs:
       """
       kubectl exec -i -n edi deployment/bots-webserver -- \
-        tar -C /home/bots/.bots/botssys -xzf - < bots-data-$(date +%Y%m%d).tar.gz
+        tar -C /home/bots/.bots -xzf - < bots-data-$(date +%Y%m%d).tar.gz
       """
     Then every table's row count and checksum and every data file equal the originals, except what migrate rebuilds
     And GET /health/ready answers 200 within 1m
