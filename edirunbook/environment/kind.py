@@ -204,6 +204,7 @@ class KindEnvironment:
                                                                     f"hostPort: {self.config.web_port + 1}")
         path = paths.state_dir() / "kind-bare.yaml"
         path.write_text(config)
+        hostprep.record_sysctls(self.sysctl_record)
         started = time.monotonic()
         try:
             self.kind(docker, "create", "cluster", "--name", name, "--image", node_image, "--config", str(path),
@@ -213,6 +214,7 @@ class KindEnvironment:
             self.kind(docker, "delete", "cluster", "--name", name, "--kubeconfig",
                       str(paths.state_dir() / "kubeconfig-bare"))
             path.unlink(missing_ok=True)
+            hostprep.restore_sysctls(self.sysctl_record)
 
     def _unstick_api_connections(self, docker: Docker) -> None:
         """Let pods that dialled the API's ClusterIP before kube-proxy's rules existed connect now.
