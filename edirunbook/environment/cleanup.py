@@ -22,7 +22,7 @@ def clean_all(env: Any) -> None:
     except SetupError:
         docker = None
     if docker is not None:
-        env.down()
+        env.down(stop_daemon=False)
         with step("removing the suite's containers, networks and images"):
             containers = docker.run("ps", "-aq", "--filter", LABEL_FILTER).stdout.split()
             if containers:

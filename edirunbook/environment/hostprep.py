@@ -17,22 +17,23 @@ BLACKHOLES = ("10.96.0.0/16", "10.244.0.0/16")
 KUBELET_SYSCTLS = ("vm.overcommit_memory", "kernel.panic", "kernel.panic_on_oops")
 
 
-def _sysctl_path(name: str) -> Path:
-    return Path("/proc/sys") / name.replace(".", "/")
+def _sysctl_path(name: str, root: Path) -> Path:
+    return root / name.replace(".", "/")
 
 
-def record_sysctls(record: Path) -> None:
+def record_sysctls(record: Path, root: Path = Path("/proc/sys")) -> None:
+    """Keep the host's values from before any cluster of ours ran; an existing record is the older one."""
     if record.exists():
         return
-    values = {name: _sysctl_path(name).read_text().strip() for name in KUBELET_SYSCTLS}
+    values = {name: _sysctl_path(name, root).read_text().strip() for name in KUBELET_SYSCTLS}
     record.write_text(json.dumps(values))
 
 
-def restore_sysctls(record: Path) -> None:
+def restore_sysctls(record: Path, root: Path = Path("/proc/sys")) -> None:
     if not record.exists():
         return
     for name, value in json.loads(record.read_text()).items():
-        path = _sysctl_path(name)
+        path = _sysctl_path(name, root)
         if path.read_text().strip() != value:
             path.write_text(value)
     record.unlink()

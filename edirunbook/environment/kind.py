@@ -243,7 +243,8 @@ class KindEnvironment:
         logs = docker.run("logs", "--tail", "30", self.node_container(), check=False).stdout
         return f"Last node container log lines:\n{logs}" if logs.strip() else ""
 
-    def down(self) -> None:
+    def down(self, *, stop_daemon: bool = True) -> None:
+        """Remove the cluster and the database, restore the host; stop the Docker daemon if we started it."""
         docker = daemon.connect()
         with step(f"deleting kind cluster {self.config.cluster_name}"):
             if self.cluster_exists(docker):
@@ -261,3 +262,5 @@ class KindEnvironment:
         hostprep.restore_sysctls(self.sysctl_record)
         self.state_file.unlink(missing_ok=True)
         self.kubeconfig.unlink(missing_ok=True)
+        if stop_daemon and docker.started_by_us:
+            daemon.stop_ours()

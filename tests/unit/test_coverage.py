@@ -481,3 +481,14 @@ def test_a_missing_runbook_is_a_coverage_error_for_the_cli_to_print(tmp_path: Pa
     args = cli("--runbook", str(tmp_path / "none.md"), "--out", str(tmp_path))
     with pytest.raises(CoverageError, match="does not exist"):
         args.func(args)
+
+
+def test_a_command_expected_to_fail_still_counts_as_run(tmp_path: Path) -> None:
+    write(tmp_path / "ops" / "outage.feature", """@runbook:database-connection-loss
+Feature: Outage
+  Scenario: The database is down
+    When the operator runs "kubectl exec -n edi deployment/bots-webserver -- nc -zv kona.db.pminc.me 3306", which fails
+""")
+    scenarios = load_scenarios(tmp_path)
+    commands = [c.text for s in scenarios for c in s.commands]
+    assert commands == ["kubectl exec -n edi deployment/bots-webserver -- nc -zv kona.db.pminc.me 3306"]
