@@ -12,7 +12,7 @@ MIN_COVERAGE ?= 0
 TAGS ?=
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: bench deploy help setup env-build env-up env-down env-check clean kubeconfig docker-host lint unit test verify coverage
+.PHONY: bench deploy integration help setup env-build env-up env-down env-check clean kubeconfig docker-host lint unit test verify coverage
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -70,7 +70,11 @@ verify: $(VENV)/.installed ## the main job: every scenario on ENV (TAGS="readonl
 	[ -n "$(KEEP)" ] || $(SUITE) env down; \
 	exit $$status
 
-test: lint unit verify ## everything CI runs: lint, unit tests, then verify
+integration: $(VENV)/.installed ## image tests (MariaDB, Bots EDI) against the Docker daemon
+	EDIRUNBOOK_BASE_IMAGE=$$($(SUITE) env base-image) DOCKER_HOST=$$($(SUITE) env docker-host) \
+	  $(PYTEST) tests/integration -q --report-dir reports/integration
+
+test: lint unit integration verify ## everything CI runs: lint, unit tests, the image tests, then verify
 
 bench: $(VENV)/.installed ## speed figures: warm env-up vs a bare kind create cluster
 	$(SUITE) env bench

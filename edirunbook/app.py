@@ -151,6 +151,11 @@ class Bots:
     def job_logs(self, name: str) -> str:
         return self.kubectl_run("logs", f"job/{name}", "--tail=200")
 
+    def job_pod_logs(self, name: str) -> list[str]:
+        """The log of every pod the Job ran (a retried Job has several), oldest first."""
+        pods = sorted(self.pods(f"job-name={name}", terminating=True), key=lambda p: p.metadata.creation_timestamp)
+        return [self.core.read_namespaced_pod_log(p.metadata.name, self.namespace) for p in pods]
+
     # ---- HTTP ---------------------------------------------------------------------------------
     def get(self, path: str, timeout: float = 5) -> httpx.Response:
         return httpx.get(self.web_url + path, timeout=timeout)

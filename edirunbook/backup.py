@@ -131,3 +131,14 @@ def transactions_done(db: RunningDatabase) -> int:
             return int(cursor.fetchone()[0])
     finally:
         connection.close()
+
+
+def error_transactions(db: RunningDatabase) -> list[tuple[str, str]]:
+    """(file name, reason) of every file the engine recorded as an error (filereport statust 1)."""
+    connection = db.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT infilename, errortext FROM filereport WHERE statust = 1 ORDER BY idta")
+            return [(str(name), str(text or "")) for name, text in cursor.fetchall()]
+    finally:
+        connection.close()

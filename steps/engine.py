@@ -35,3 +35,25 @@ def done_transactions(ctx: ScenarioContext, count: int, timeout: str) -> None:
         return Observation(done >= count, f"{done} ta rows with statust 3 (done)")
 
     wait_for(f"{count} done transactions", probe, timeout=seconds(timeout))
+
+
+@then("the translated order is in the outbound directory")
+def outbound_file(ctx: ScenarioContext) -> None:
+    listing = ctx.bots.exec_web(f"ls -1 {app.BOTS_HOME}/botssys/outfile/edifact_orders/ 2>/dev/null || true")
+    assert listing.strip(), "the outbound directory botssys/outfile/edifact_orders is empty"
+
+
+@then("the database records an error for the malformed file")
+def error_recorded(ctx: ScenarioContext) -> None:
+    rows = backup.error_transactions(ctx.env.database)
+    assert any("ORDERS_malformed" in name for name, _ in rows), \
+        f"no ta row with statust 1 (error) for the malformed file; error rows: {rows}"
+    assert all(text.strip() for _, text in rows), f"an error row has no reason: {rows}"
+
+
+@then("the first engine run's log names the failed file and its cause")
+def first_run_log(ctx: ScenarioContext) -> None:
+    name = ctx.shell.values["latest-job-name"]
+    logs = ctx.bots.job_pod_logs(name)
+    assert any('failed:' in log and "ORDERS_malformed" in log for log in logs), \
+        "no engine log line names the malformed file and why it failed; pod logs:\n" + "\n---\n".join(logs)

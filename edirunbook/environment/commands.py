@@ -24,6 +24,7 @@ def register(subparsers: Any) -> None:
         ("bench", bench, "measure warm env-up against a bare kind create cluster"),
         ("kubeconfig", kubeconfig, "print the environment's kubeconfig path"),
         ("docker-host", docker_host, "print the DOCKER_HOST of the daemon the suite uses"),
+        ("base-image", base_image, "build (if needed) and print the Debian base image all recipes start from"),
     ):
         sub = actions.add_parser(name, help=text)
         sub.set_defaults(func=func)
@@ -112,4 +113,12 @@ def docker_host(args: argparse.Namespace) -> int:
 
     host = daemon.connect().host
     print(host or "", file=sys.stdout)
+    return 0
+
+
+def base_image(args: argparse.Namespace) -> int:
+    from edirunbook import images
+    from edirunbook.docker import daemon
+
+    print(images.debian_base(daemon.ensure()))
     return 0
