@@ -34,15 +34,22 @@ def run(
     args = [str(a) for a in argv]
     full_env = {**os.environ, **(env or {})}
     data = input.encode() if isinstance(input, str) else input
-    proc = subprocess.run(
-        args, env=full_env, cwd=cwd, input=data, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        timeout=timeout, check=False,
-    )
-    output = proc.stdout.decode(errors="replace")
-    if log is not None:
+    if log is None:
+        proc = subprocess.run(args, env=full_env, cwd=cwd, input=data, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=timeout, check=False)
+        output = proc.stdout.decode(errors="replace")
+    else:
+        # long builds stream into their log, so `tail -f` shows progress while they run
         log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a") as handle:
-            handle.write(f"$ {' '.join(args)}\n{output}\n")
+        with log.open("ab") as handle:
+            handle.write(f"$ {' '.join(args)}\n".encode())
+            handle.flush()
+            start = handle.tell()
+            proc = subprocess.run(args, env=full_env, cwd=cwd, input=data, stdout=handle,
+                                  stderr=subprocess.STDOUT, timeout=timeout, check=False)
+        with log.open("rb") as handle:
+            handle.seek(start)
+            output = handle.read().decode(errors="replace")
     if check and proc.returncode != 0:
         raise CommandFailed(args, proc.returncode, output)
     return subprocess.CompletedProcess(args, proc.returncode, output, "")

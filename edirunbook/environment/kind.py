@@ -121,6 +121,9 @@ class KindEnvironment:
 
     def build(self, docker: Docker) -> dict[str, str]:
         """Every image and tool the environment needs (cached)."""
+        known = self.read_state().get("node_image")
+        if not (known and images.exists(docker, known)):
+            daemon.check_disk_space()  # a cold build needs room; a warm cache does not
         tools_path()
         return {"node": self.node_image(docker), "database": self.database_image(docker)}
 
