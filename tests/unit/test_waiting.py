@@ -39,15 +39,3 @@ def test_stop_waiting_ends_the_wait_at_once() -> None:
         wait_for("the job", probe, timeout=5, interval=0.01)
     assert len(calls) == 1
 
-
-def test_logged_commands_stream_into_the_log_and_return_their_output(tmp_path: object) -> None:
-    from pathlib import Path
-
-    from edirunbook.shell import CommandFailed, run
-
-    log = Path(str(tmp_path)) / "build.log"
-    assert run(["bash", "-c", "echo one; echo two >&2"], log=log).stdout == "one\ntwo\n"
-    with pytest.raises(CommandFailed) as error:
-        run(["bash", "-c", "echo broken; exit 3"], log=log)
-    assert "exit 3" in str(error.value) and "broken" in str(error.value)
-    assert "one" in log.read_text() and "broken" in log.read_text()
