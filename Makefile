@@ -56,7 +56,7 @@ lint: $(VENV)/.installed ## ruff and mypy on the project's Python code
 	$(VENV)/bin/mypy
 
 unit: $(VENV)/.installed ## the library's fast tests (no cluster)
-	$(PYTEST) tests/unit -q --report-dir reports/unit
+	$(PYTEST) tests/unit -q -p no:edirunbook.report
 
 coverage: $(VENV)/.installed ## runbook coverage and drift: make coverage RUNBOOK=path MIN_COVERAGE=80
 	$(SUITE) coverage --runbook $(RUNBOOK) --features features --env $(ENV) --min-coverage $(MIN_COVERAGE)
@@ -72,7 +72,7 @@ verify: $(VENV)/.installed ## the main job: every scenario on ENV (TAGS="readonl
 
 integration: $(VENV)/.installed ## image tests (MariaDB, Bots EDI) against the Docker daemon
 	EDIRUNBOOK_BASE_IMAGE=$$($(SUITE) env base-image) DOCKER_HOST=$$($(SUITE) env docker-host) \
-	  $(PYTEST) tests/integration -q --report-dir reports/integration
+	  $(PYTEST) tests/integration -q -p no:edirunbook.report
 
 test: lint unit integration verify ## everything CI runs: lint, unit tests, the image tests, then verify
 
