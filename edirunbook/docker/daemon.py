@@ -86,8 +86,14 @@ def connect() -> Docker:
             return Docker(explicit, started_by_us=explicit == f"unix://{OUR_SOCKET}" and MARKER.exists())
         raise SetupError(f"DOCKER_HOST={explicit} does not answer ({detail}). Start that daemon, or unset "
                          "DOCKER_HOST so the suite finds or starts one itself.")
-    if OUR_SOCKET.exists() and _probe(f"unix://{OUR_SOCKET}")[0]:
-        return Docker(f"unix://{OUR_SOCKET}", started_by_us=MARKER.exists())
+    if OUR_SOCKET.exists():
+        ok, detail = _probe(f"unix://{OUR_SOCKET}")
+        if ok:
+            return Docker(f"unix://{OUR_SOCKET}", started_by_us=MARKER.exists())
+        if "permission denied" in detail.lower():
+            raise SetupError(
+                f"The suite's Docker daemon runs ({OUR_SOCKET}) but this user may not use it (permission denied). "
+                "Run the suite as root, as that daemon was started by root.")
     ok, detail = _probe(None)
     if ok:
         return Docker(None)
