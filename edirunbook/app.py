@@ -75,6 +75,16 @@ class Bots:
         return sorted({addr for s in slices for e in s.endpoints or []
                        if e.conditions and e.conditions.ready for addr in e.addresses})
 
+    def probe_paths(self, deployment: str) -> dict[str, str]:
+        """HTTP paths of the first container's startup, readiness and liveness probes."""
+        container = self.apps.read_namespaced_deployment(deployment, self.namespace).spec.template.spec.containers[0]
+        paths = {}
+        for kind in ("startup", "readiness", "liveness"):
+            probe = getattr(container, f"{kind}_probe")
+            if probe is not None and probe.http_get is not None:
+                paths[kind] = probe.http_get.path
+        return paths
+
     def diagnostics(self) -> str:
         pods = "\n".join(cluster.pod_summary(self.api, self.namespace))
         events = "\n".join(cluster.recent_events(self.api, self.namespace, limit=8))

@@ -142,3 +142,18 @@ def error_transactions(db: RunningDatabase) -> list[tuple[str, str]]:
             return [(str(name), str(text or "")) for name, text in cursor.fetchall()]
     finally:
         connection.close()
+
+
+BOTS_TABLES = frozenset({"ta", "mutex", "persist", "uniek", "report", "filereport", "routes", "channel",
+                         "translate", "partner"})
+
+
+def missing_bots_tables(db: RunningDatabase) -> set[str]:
+    connection = db.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW TABLES")
+            present = {row[0] for row in cursor.fetchall()}
+    finally:
+        connection.close()
+    return set(BOTS_TABLES - present)

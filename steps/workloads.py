@@ -53,3 +53,15 @@ def no_restarts(ctx: ScenarioContext) -> None:
             if count > ctx.noted_restarts.get(pod, 0)}
     assert not grew, "containers restarted (before -> after): " + \
         ", ".join(f"{pod} {a}->{b}" for pod, (a, b) in grew.items()) + f"\n{ctx.bots.diagnostics()}"
+
+
+@then(parsers.parse("every probe of deployment {name} answers with a health report"))
+def probes_are_health_endpoints(ctx: ScenarioContext, name: str) -> None:
+    problems = []
+    for kind, path in ctx.bots.probe_paths(name).items():
+        response = ctx.bots.get(path)
+        if not response.headers.get("content-type", "").startswith("application/json") or \
+                "status" not in response.text:
+            problems.append(f"the {kind} probe GET {path} answers {response.status_code} "
+                            f"{response.headers.get('content-type', '?')}, not a health report")
+    assert not problems, "the probes do not check health:\n" + "\n".join(problems)
