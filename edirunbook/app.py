@@ -139,9 +139,9 @@ class Bots:
         return target
 
     def engine_jobs(self) -> list[client.V1Job]:
+        """Jobs of the engine: the CronJob's own and those made from it by hand (bots-engine-...)."""
         return [j for j in self.batch.list_namespaced_job(self.namespace).items
-                if (j.metadata.owner_references or j.metadata.name.startswith(ENGINE_CRONJOB))
-                and j.metadata.name.startswith(ENGINE_CRONJOB)]
+                if j.metadata.name.startswith(f"{ENGINE_CRONJOB}-")]
 
     def wait_job(self, name: str, *, timeout: float = 300) -> str:
         """Wait until job/name finished; returns 'Complete' or 'Failed'."""

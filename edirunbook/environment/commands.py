@@ -18,7 +18,7 @@ def register(subparsers: Any) -> None:
         ("build", build, "build or fetch every image and tool the environment needs (cached)"),
         ("up", up, "bring the environment up and deploy Bots EDI (idempotent)"),
         ("deploy", deploy, "build, load and apply the Bots EDI deployment; wait until Ready"),
-        ("down", down, "remove the cluster and database; keep the build cache"),
+        ("down", down, "remove the cluster and database, restore the host, stop the suite's own dockerd"),
         ("check", check, "smoke-check the running environment"),
         ("clean", clean, "remove everything this suite created, including its image cache"),
         ("bench", bench, "measure warm env-up against a bare kind create cluster"),
