@@ -18,11 +18,15 @@ def run_bench(env: KindEnvironment) -> list[tuple[str, str]]:
     was_up = bool(env.read_state().get("cluster"))
     env.up()
     node_image = env.read_state()["node_image"]
-    env.down()
+    env.down(stop_daemon=False)
     with step("bare `kind create cluster` with the same node image and config"):
         bare = env.bare_kind_create_seconds(node_image)
     with step("warm `env up` (images cached)"):
         timings = env.up()
+    if was_up:
+        from edirunbook.environment.deploy import deploy
+
+        deploy(env)
     if not was_up:
         env.down()
     ready = timings["node_and_database_ready"]
