@@ -10,4 +10,5 @@ pytest_plugins = [
     "steps.engine",
     "steps.backup",
     "steps.disk",
+    "steps.rollout",
 ]

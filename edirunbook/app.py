@@ -130,6 +130,12 @@ class Bots:
     def scale(self, name: str, replicas: int) -> None:
         self.apps.patch_namespaced_deployment_scale(name, self.namespace, {"spec": {"replicas": replicas}})
 
+    def rollout_restart(self, name: str) -> None:
+        """What `kubectl rollout restart` does: a new pod-template annotation."""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}}
+        self.apps.patch_namespaced_deployment(name, self.namespace, patch)
+
     def suspend_engine(self, suspended: bool = True) -> None:
         self.batch.patch_namespaced_cron_job(ENGINE_CRONJOB, self.namespace, {"spec": {"suspend": suspended}})
 

@@ -64,7 +64,7 @@ def redact(text: str, secrets: list[str]) -> str:
 class RunbookShell:
     substitutions: Mapping[str, str]
     workdir: Path
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
     values: dict[str, str] = field(default_factory=dict)
     history: list[CommandResult] = field(default_factory=list)

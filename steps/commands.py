@@ -75,6 +75,20 @@ def output_lists_pods(ctx: ScenarioContext, count: int) -> None:
         f"expected {count} Running pods in:\n{ctx.last.output}"
 
 
+@then("the output is not empty")
+def output_not_empty(ctx: ScenarioContext) -> None:
+    assert ctx.last.output.strip(), f"no output from:\n  {ctx.last.executed}"
+
+
+@then(parsers.re(r"the output shows the CronJob (?P<negation>not )?suspended$"))
+def cronjob_suspended(ctx: ScenarioContext, negation: str | None) -> None:
+    header, *rows = ctx.last.output.strip().splitlines()
+    column = header.index("SUSPEND")  # by position: the SCHEDULE column has spaces in it
+    values = {row.split()[0]: row[column:].split()[0] for row in rows if row.strip()}
+    expected = "False" if negation else "True"
+    assert values and set(values.values()) == {expected}, f"expected SUSPEND {expected}:\n{ctx.last.output}"
+
+
 @then("every listed pod is Running or Completed")
 def output_pods_running(ctx: ScenarioContext) -> None:
     rows = [line.split() for line in ctx.last.output.strip().splitlines()[1:] if line.strip()]

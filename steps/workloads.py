@@ -21,6 +21,13 @@ def note_pods(ctx: ScenarioContext, name: str) -> None:
     assert ctx.noted_uids[name], f"deployment/{name} has no pods to note"
 
 
+@given(parsers.parse("a pod of deployment {name} is noted as <{placeholder}>"))
+def note_pod_name(ctx: ScenarioContext, name: str, placeholder: str) -> None:
+    pods = ctx.bots.deployment_pods(name)
+    assert pods, f"deployment/{name} has no pods"
+    ctx.shell.values[placeholder] = pods[0].metadata.name
+
+
 @given("the container restart counts are noted")
 def note_restarts(ctx: ScenarioContext) -> None:
     ctx.noted_restarts = ctx.bots.restart_counts()

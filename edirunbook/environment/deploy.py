@@ -74,7 +74,7 @@ def deploy(env: KindEnvironment) -> dict[str, float]:
     namespace = env.config.namespace
     ensure_namespace(core, namespace)
     apply_secret(core, namespace, secret_data(env, Credentials.load_or_create()))
-    manifests = kubectl(env, "kustomize", str(env.config.directory)).replace(OVERLAY_IMAGE, ref)
+    manifests = render(env, ref)
     t0 = time.monotonic()
     with step(f"applying environments/{env.config.name} (image {ref})"):
         kubectl(env, "delete", "job", DB_INIT_JOB, "-n", namespace, "--ignore-not-found", "--wait=true")
@@ -93,6 +93,22 @@ def deploy(env: KindEnvironment) -> dict[str, float]:
     env.write_state(app_image=ref)
     note("deployed: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     return timings
+
+
+def render(env: KindEnvironment, image: str) -> str:
+    """The environment's manifests as applied: the overlay with the content-hashed image."""
+    return kubectl(env, "kustomize", str(env.config.directory)).replace(OVERLAY_IMAGE, image)
+
+
+def apply(env: KindEnvironment, manifests: str) -> None:
+    kubectl(env, "apply", "-f", "-", input=manifests)
+
+
+def make_image_available(env: KindEnvironment, source: str, target: str) -> None:
+    """Tag an image the daemon has under another name and load it into the node (a release, here)."""
+    docker = daemon.connect().activate()
+    images.tag(docker, source, target)
+    env.kind(docker, "load", "docker-image", "--name", env.config.cluster_name, target)
 
 
 def job_complete(api: Any, namespace: str, name: str) -> Observation:

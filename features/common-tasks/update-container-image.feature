@@ -1,0 +1,24 @@
+@runbook:update-container-image
+Feature: Update container image
+  A new release tag rolls out to both Deployments and to the engine's CronJob.
+
+  Scenario: The webserver, the job queue and the engine move to a new image tag
+    Given the Bots EDI deployment is healthy
+    And the image "harbor.pminc.me/priv/bots-edi:v1.2.0" is available to the cluster
+    And the pods of deployment bots-webserver are noted
+    When the operator runs:
+      """
+      kubectl set image deployment/bots-webserver \
+        webserver=harbor.pminc.me/priv/bots-edi:v1.2.0 -n edi
+
+      kubectl set image deployment/bots-jobqueue \
+        jobqueue=harbor.pminc.me/priv/bots-edi:v1.2.0 -n edi
+
+      kubectl set image cronjob/bots-engine \
+        engine=harbor.pminc.me/priv/bots-edi:v1.2.0 -n edi
+
+      kubectl rollout status deployment/bots-webserver -n edi
+      """
+    Then deployment bots-webserver runs only new pods, all Ready, within 3m
+    And deployment bots-jobqueue has 1 Ready pods within 3m
+    And every Bots EDI workload runs the image "harbor.pminc.me/priv/bots-edi:v1.2.0"
