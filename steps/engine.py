@@ -6,6 +6,7 @@ import time
 from pytest_bdd import given, parsers, then
 
 from edirunbook import app, backup
+from edirunbook.waiting import Observation, wait_for
 from fixtures.scenario import ScenarioContext
 from steps.timeouts import seconds
 
@@ -28,8 +29,6 @@ def engine_translated(ctx: ScenarioContext, sample: str, count: int) -> None:
 
 @then(parsers.parse("the database holds at least {count:d} done transactions within {timeout}"))
 def done_transactions(ctx: ScenarioContext, count: int, timeout: str) -> None:
-    from edirunbook.waiting import Observation, wait_for
-
     def probe() -> Observation:
         done = backup.transactions_done(ctx.env.database)
         return Observation(done >= count, f"{done} ta rows with statust 3 (done)")
