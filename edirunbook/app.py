@@ -18,7 +18,7 @@ from kubernetes.client import ApiClient
 
 from edirunbook import cluster
 from edirunbook.errors import RunbookSuiteError
-from edirunbook.waiting import Observation, StopWaiting, wait_for
+from edirunbook.waiting import Observation, wait_for
 
 WEBSERVER = "bots-webserver"
 JOBQUEUE = "bots-jobqueue"
@@ -227,4 +227,4 @@ class RequestLoop:
             self._thread.join(timeout=10)
 
 
-__all__ = ["AppError", "Bots", "RequestLoop", "StopWaiting"]
+__all__ = ["AppError", "Bots", "RequestLoop"]

@@ -111,7 +111,7 @@ def kind_module_dir() -> Path:
     return Path(json.loads(result.stdout)["Dir"])
 
 
-def _scratch_image(docker: Docker, binary: Path, key: str, ref: str) -> None:
+def scratch_image(docker: Docker, binary: Path, key: str, ref: str) -> None:
     """A FROM-scratch image holding one static binary, tagged as kubeadm expects."""
     name = binary.name
     cached = f"edirunbook/{name}:{images.content_hash('scratch', key, ref)}"
@@ -134,7 +134,7 @@ def control_plane_images(docker: Docker, base: str) -> tuple[list[str], str]:
     with step("building control-plane images (kube-*, etcd, coredns, pause)"):
         for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
             ref = f"{REGISTRY}/{name}:{versions.KUBERNETES}"
-            _scratch_image(docker, kube / name, kube.key, ref)
+            scratch_image(docker, kube / name, kube.key, ref)
             refs.append(ref)
         proxy_ref = f"{REGISTRY}/kube-proxy:{versions.KUBERNETES}"
         cached = f"edirunbook/kube-proxy:{images.content_hash(RECIPES / 'kube-proxy', kube.key, base)}"
@@ -149,7 +149,7 @@ def control_plane_images(docker: Docker, base: str) -> tuple[list[str], str]:
                           ("coredns", f"{REGISTRY}/coredns/coredns:{versions.COREDNS}"),
                           ("pause", pause_ref())):
             out = small_binary(name)
-            _scratch_image(docker, out / name, out.key, ref)
+            scratch_image(docker, out / name, out.key, ref)
             refs.append(ref)
             keys.append(out.key)
     return refs, images.content_hash(*keys, base, *refs)

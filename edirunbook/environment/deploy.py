@@ -78,10 +78,7 @@ def deploy(env: KindEnvironment) -> dict[str, float]:
     t0 = time.monotonic()
     with step(f"applying environments/{env.config.name} (image {ref})"):
         kubectl(env, "delete", "job", DB_INIT_JOB, "-n", namespace, "--ignore-not-found", "--wait=true")
-        try:
-            kubectl(env, "apply", "-f", "-", input=manifests)
-        except CommandFailed as error:
-            raise EnvironmentNotReady(f"kubectl apply of environments/{env.config.name} failed:\n{error}") from None
+        apply(env, manifests)
     timeout = env.config.timeout("pod_ready", 180)
     with step(f"waiting for job/{DB_INIT_JOB} to complete"):
         wait_for(f"job/{DB_INIT_JOB} to complete", lambda: job_complete(api, namespace, DB_INIT_JOB),
@@ -101,7 +98,10 @@ def render(env: KindEnvironment, image: str) -> str:
 
 
 def apply(env: KindEnvironment, manifests: str) -> None:
-    kubectl(env, "apply", "-f", "-", input=manifests)
+    try:
+        kubectl(env, "apply", "-f", "-", input=manifests)
+    except CommandFailed as error:
+        raise EnvironmentNotReady(f"kubectl apply of environments/{env.config.name} failed:\n{error}") from None
 
 
 def make_image_available(env: KindEnvironment, source: str, target: str) -> None:

@@ -139,7 +139,7 @@ class KindEnvironment:
         creds = Credentials.load_or_create()
         db_result: dict[str, Any] = {}
         db_thread = threading.Thread(target=self._start_database_into,
-                                     args=(docker, built["database"], creds, db_result), daemon=True)
+                                     args=(built["database"], creds, db_result), daemon=True)
         t0 = time.monotonic()
         db_thread.start()
         if self.cluster_exists(docker) and not self._cluster_is_ours():
@@ -177,7 +177,7 @@ class KindEnvironment:
         timings["total"] = time.monotonic() - started
         return timings
 
-    def _start_database_into(self, docker: Docker, image: str, creds: Credentials, result: dict[str, Any]) -> None:
+    def _start_database_into(self, image: str, creds: Credentials, result: dict[str, Any]) -> None:
         try:
             from edirunbook.environment import database_env
 

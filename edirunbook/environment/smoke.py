@@ -8,7 +8,7 @@ from typing import Any
 
 from kubernetes import client
 
-from edirunbook import cluster, images, kindnode
+from edirunbook import cluster, kindnode
 from edirunbook.docker import daemon
 from edirunbook.errors import RunbookSuiteError
 from edirunbook.waiting import Observation, wait_for
@@ -36,8 +36,7 @@ def _timed(name: str, check: Callable[[], str]) -> CheckResult:
 def smoke_image(docker: daemon.Docker) -> str:
     out = kindnode.small_binary("smoke")
     ref = f"edirunbook/smoke:{out.key}"
-    if not images.exists(docker, ref):
-        kindnode._scratch_image(docker, out / "smoke", out.key, ref)
+    kindnode.scratch_image(docker, out / "smoke", out.key, ref)  # cached by content hash inside
     return ref
 
 
