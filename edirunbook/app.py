@@ -17,7 +17,7 @@ from kubernetes import client
 from kubernetes.client import ApiClient
 
 from edirunbook import cluster
-from edirunbook.errors import RunbookSuiteError
+from edirunbook.errors import AppError, RunbookSuiteError
 from edirunbook.waiting import Observation, wait_for
 
 WEBSERVER = "bots-webserver"
@@ -26,10 +26,6 @@ ENGINE_CRONJOB = "bots-engine"
 BOTS_HOME = "/home/bots/.bots"
 INFILE_DIR = f"{BOTS_HOME}/botssys/infile/edifact_orders"
 SAMPLES_DIR = "/opt/bots/samples"
-
-
-class AppError(RunbookSuiteError):
-    """The deployment is not in the state a step expects."""
 
 
 @dataclass
@@ -84,6 +80,14 @@ class Bots:
             if probe is not None and probe.http_get is not None:
                 paths[kind] = probe.http_get.path
         return paths
+
+    def workload_images(self) -> dict[str, list[str]]:
+        """The images each Bots EDI workload's pod template runs: deployment/<name> and cronjob/bots-engine."""
+        found = {f"deployment/{name}": [c.image for c in self.apps.read_namespaced_deployment(
+            name, self.namespace).spec.template.spec.containers] for name in self.baseline_replicas}
+        found[f"cronjob/{ENGINE_CRONJOB}"] = [c.image for c in self.batch.read_namespaced_cron_job(
+            ENGINE_CRONJOB, self.namespace).spec.job_template.spec.template.spec.containers]
+        return found
 
     def diagnostics(self) -> str:
         pods = "\n".join(cluster.pod_summary(self.api, self.namespace))
@@ -227,4 +231,4 @@ class RequestLoop:
             self._thread.join(timeout=10)
 
 
-__all__ = ["AppError", "Bots", "RequestLoop"]
+__all__ = ["Bots", "RequestLoop"]

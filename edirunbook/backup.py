@@ -45,20 +45,16 @@ def _fmt(value: tuple[int, int] | None) -> str:
 
 
 def table_fingerprints(db: RunningDatabase) -> dict[str, tuple[int, int]]:
-    connection = db.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")
-            tables = [row[0] for row in cursor.fetchall()]
-            result = {}
-            for table in tables:
-                cursor.execute(f"SELECT COUNT(*) FROM `{table}`")
-                rows = cursor.fetchone()[0]
-                cursor.execute(f"CHECKSUM TABLE `{table}`")
-                result[table] = (int(rows), int(cursor.fetchone()[1] or 0))
-            return result
-    finally:
-        connection.close()
+    result = {}
+    with db.cursor() as cursor:
+        cursor.execute("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'")
+        tables = [row[0] for row in cursor.fetchall()]
+        for table in tables:
+            cursor.execute(f"SELECT COUNT(*) FROM `{table}`")
+            rows = cursor.fetchone()[0]
+            cursor.execute(f"CHECKSUM TABLE `{table}`")
+            result[table] = (int(rows), int(cursor.fetchone()[1] or 0))
+    return result
 
 
 def referenced_files(db: RunningDatabase) -> frozenset[str]:
@@ -67,14 +63,8 @@ def referenced_files(db: RunningDatabase) -> frozenset[str]:
     Bots keeps a message file's name as its number (stored at data/<n // 1000>/<n>) and an output file's
     as an absolute path.
     """
-    connection = db.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT DISTINCT filename FROM ta WHERE filename REGEXP '^[0-9]+$' "
-                           "OR filename LIKE %s", (f"{BOTSSYS}/%",))
-            names = [row[0] for row in cursor.fetchall()]
-    finally:
-        connection.close()
+    names = [row[0] for row in db.query("SELECT DISTINCT filename FROM ta WHERE filename REGEXP '^[0-9]+$' "
+                                        "OR filename LIKE %s", (f"{BOTSSYS}/%",))]
     paths = {f"data/{int(n) // 1000}/{n}" if n.isdigit() else n.removeprefix(f"{BOTSSYS}/") for n in names}
     # inbound files are consumed (removed) by the engine when it reads them; their rows are history
     return frozenset(p for p in paths if not p.startswith("infile/"))
@@ -98,62 +88,7 @@ def fingerprint(db: RunningDatabase, bots: Bots) -> Fingerprint:
 def destroy(db: RunningDatabase, bots: Bots) -> None:
     """The disaster: the database dropped and recreated empty, the data files deleted."""
     name = db.spec.database
-    connection = db.connect(as_root=True, database="")
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE `{name}`")
-            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    finally:
-        connection.close()
+    with db.cursor(as_root=True, database="") as cursor:
+        cursor.execute(f"DROP DATABASE `{name}`")
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
     bots.exec_web(" && ".join(f"rm -rf {BOTSSYS}/{d} && mkdir -p {BOTSSYS}/{d}" for d in DATA_DIRS))
-
-
-def add_persist_and_uniek(db: RunningDatabase) -> None:
-    """Rows like the ones mappings keep between runs (persist) and counters (uniek)."""
-    connection = db.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.executemany("INSERT INTO persist (domein, botskey, content) VALUES (%s, %s, %s) "
-                               "ON DUPLICATE KEY UPDATE content = VALUES(content)",
-                               [("edirunbook", "last-order", "ORD-1001"), ("edirunbook", "partner", "ACME")])
-            cursor.execute("INSERT INTO uniek (domein, nummer) VALUES ('edirunbook-messages', 42) "
-                           "ON DUPLICATE KEY UPDATE nummer = 42")
-        connection.commit()
-    finally:
-        connection.close()
-
-
-def transactions_done(db: RunningDatabase) -> int:
-    connection = db.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM ta WHERE statust = 3")
-            return int(cursor.fetchone()[0])
-    finally:
-        connection.close()
-
-
-def error_transactions(db: RunningDatabase) -> list[tuple[str, str]]:
-    """(file name, reason) of every file the engine recorded as an error (filereport statust 1)."""
-    connection = db.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT infilename, errortext FROM filereport WHERE statust = 1 ORDER BY idta")
-            return [(str(name), str(text or "")) for name, text in cursor.fetchall()]
-    finally:
-        connection.close()
-
-
-BOTS_TABLES = frozenset({"ta", "mutex", "persist", "uniek", "report", "filereport", "routes", "channel",
-                         "translate", "partner"})
-
-
-def missing_bots_tables(db: RunningDatabase) -> set[str]:
-    connection = db.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW TABLES")
-            present = {row[0] for row in cursor.fetchall()}
-    finally:
-        connection.close()
-    return set(BOTS_TABLES - present)

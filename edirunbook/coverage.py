@@ -41,18 +41,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pytest_bdd.exceptions import GherkinParseError
 from pytest_bdd.parser import FeatureParser, ScenarioTemplate, Step
 
+from edirunbook.environment import config as env_config
 from edirunbook.errors import CoverageError
 from edirunbook.runbook import CodeBlock, Command, Runbook, Section, parse_runbook, slugify, split_commands
+from edirunbook.shell import OPERATOR_RUNS, OPERATOR_RUNS_BLOCK, PLACEHOLDER
 
 TAG_PREFIX = "runbook:"
 PASSED, FAILED, SKIPPED, NOT_RUN = "passed", "failed", "skipped", "not run"
-_INLINE_STEP = re.compile(r'^the operator runs "(?P<command>.*)"(?:, which fails)?$')
-_DOCSTRING_STEP = "the operator runs:"
-_PLACEHOLDER = re.compile(r"<[A-Za-z][\w.-]*>")
 _WILD = "\x00"
 
 
@@ -174,7 +172,7 @@ def _wildcarded(text: str) -> str:
             continue
         out.append(text[i])
         i += 1
-    return _PLACEHOLDER.sub(_WILD, "".join(out))
+    return PLACEHOLDER.sub(_WILD, "".join(out))
 
 
 def _compiled(text: str) -> tuple[str, re.Pattern[str]]:
@@ -185,34 +183,6 @@ def combined_result(results: Iterable[str]) -> str:
     """A command's result over the scenarios that ran it: any failure wins, then any pass."""
     seen = set(results)
     return next((r for r in (FAILED, PASSED, SKIPPED) if r in seen), NOT_RUN)
-
-
-def load_substitutions(environments: Path, env: str) -> dict[str, str]:
-    folder = environments / env
-    if not folder.is_dir():
-        known = sorted(p.name for p in environments.iterdir() if p.is_dir()) if environments.is_dir() else []
-        raise CoverageError(
-            f"unknown environment {env!r}: there is no folder {folder}; choose one of {known or 'none'} with --env"
-        )
-    env_file = folder / "env.yaml"
-    if not env_file.exists():
-        return {}
-    try:
-        data = yaml.safe_load(env_file.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise CoverageError(f"cannot read {env_file}: {_one_line(error)}; fix its YAML") from error
-    substitutions = data.get("substitutions") or {} if isinstance(data, dict) else None
-    if not isinstance(substitutions, dict) or not all(
-        isinstance(k, str) and isinstance(v, str | int) for k, v in substitutions.items()
-    ):
-        raise CoverageError(f"{env_file}: 'substitutions' must map production text to this environment's text")
-    return {key: str(value) for key, value in substitutions.items()}
-
-
-def _one_line(error: Exception) -> str:
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        return f"{error.problem} at line {error.problem_mark.line + 1}"
-    return str(error)
 
 
 def load_scenarios(features: Path, display_root: Path | None = None) -> list[Scenario]:
@@ -254,15 +224,15 @@ def _rendered_steps(template: ScenarioTemplate) -> list[Step]:
 
 
 def _step_commands(step: Step, lines: list[str], shown: str) -> list[ScenarioCommand]:
-    inline = _INLINE_STEP.match(step.name)
+    inline = OPERATOR_RUNS.fullmatch(step.name)
     if inline:
         found = split_commands(inline["command"], step.line_number)
         return [ScenarioCommand(c.text, c.summary, step.line_number) for c in found]
-    if step.name.strip() != _DOCSTRING_STEP:
+    if step.name.strip() != OPERATOR_RUNS_BLOCK:
         return []
     if step.docstring is None:
         raise CoverageError(
-            f'{shown}:{step.line_number}: step "{_DOCSTRING_STEP}" has no docstring; put the commands '
+            f'{shown}:{step.line_number}: step "{OPERATOR_RUNS_BLOCK}" has no docstring; put the commands '
             'between """ lines right under it, or write the command inline: the operator runs "..."'
         )
     opening = next(
@@ -361,7 +331,7 @@ def _percent(value: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     runbook = parse_runbook(args.runbook)
-    substitutions = load_substitutions(args.environments, args.env)
+    substitutions = env_config.load(args.env, args.environments).substitutions
     scenarios = load_scenarios(args.features)
     results = args.results if load_results(args.results, scenarios) else None
     report = build_report(runbook, scenarios, substitutions, args.env, results)

@@ -12,7 +12,7 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,14 +24,18 @@ from testcontainers.community.mysql import MySqlContainer
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.network import Network
 
-from edirunbook.errors import EnvironmentNotReady, SetupError
+from edirunbook.errors import EnvironmentNotReady, SetupError, StopWaiting, WaitTimeout
+from edirunbook.redaction import redact
+from edirunbook.waiting import Observation, wait_for
 
 __all__ = [
     "CONTAINER_PORT",
     "DATABASE_LABELS",
     "INITDB_DIR",
+    "ContainerSettings",
     "DatabaseSpec",
     "RunningDatabase",
+    "container_settings",
     "find_existing",
     "start_database",
 ]
@@ -133,13 +137,6 @@ def _spec_problems(spec: DatabaseSpec) -> Iterable[str]:
             yield f"init script {script} is not .sql, .sql.gz or .sh"
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret in text by ***, longest first (a secret may contain another)."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
-
-
 def free_port() -> int:
     """A 127.0.0.1 port that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -191,7 +188,7 @@ class _ExistingNetwork(Network):
         self.name = name
 
 
-def _docker_client() -> Any:
+def docker_client() -> Any:
     try:
         client = docker.from_env()
         client.ping()
@@ -228,35 +225,73 @@ def _check_prerequisites(client: Any, spec: DatabaseSpec) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ContainerSettings:
+    """Everything the database container is started with, as data (testcontainers gets exactly this)."""
+
+    image: str
+    name: str
+    env: Mapping[str, str] = field(repr=False)
+    labels: Mapping[str, str]
+    network: str
+    aliases: tuple[str, ...]
+    ports: Mapping[int, tuple[str, int]]  # container port -> (host address, host port)
+    tmpfs: Mapping[str, str]  # path -> mount options
+    copies: tuple[tuple[Path, str], ...]  # (file on the host, path in the container)
+
+
+def container_settings(spec: DatabaseSpec, host_port: int) -> ContainerSettings:
+    """How spec becomes a container: published on loopback only, on the cluster's network under its alias."""
+    return ContainerSettings(
+        image=spec.image,
+        name=spec.container_name,
+        env={"MYSQL_ROOT_PASSWORD": spec.root_password, "MYSQL_DATABASE": spec.database,
+             "MYSQL_USER": spec.user, "MYSQL_PASSWORD": spec.password},
+        labels=spec.labels(),
+        network=spec.network,
+        aliases=(spec.alias,),
+        ports={CONTAINER_PORT: ("127.0.0.1", host_port)},
+        # docker takes the tmpfs value as mount options: "size=1g", not "1g"
+        tmpfs={"/var/lib/mysql": f"size={spec.tmpfs_size}"} if spec.tmpfs_datadir else {},
+        copies=tuple((script, f"{INITDB_DIR}/{script.name}") for script in spec.init_scripts),
+    )
+
+
 def _mysql_container(spec: DatabaseSpec, host_port: int) -> MySqlContainer:
+    settings = container_settings(spec, host_port)
     container = MySqlContainer(
-        spec.image,
+        settings.image,
         username=spec.user,
         password=spec.password,
         root_password=spec.root_password,
         dbname=spec.database,
         port=CONTAINER_PORT,
-        name=spec.container_name,
-        labels=spec.labels(),
+        name=settings.name,
+        labels=dict(settings.labels),
     )
-    container.with_network(_ExistingNetwork(spec.network)).with_network_aliases(spec.alias)
-    # Published on loopback only; testcontainers' own with_bind_ports cannot name a host address.
-    container.ports[str(CONTAINER_PORT)] = ("127.0.0.1", host_port)  # type: ignore[assignment]
-    if spec.tmpfs_datadir:
-        # testcontainers 4.15 hands this string to docker as the mount options: "size=1g", not "1g".
-        container.with_tmpfs_mount("/var/lib/mysql", f"size={spec.tmpfs_size}")
-    for script in spec.init_scripts:
-        container.with_copy_into_container(script, f"{INITDB_DIR}/{script.name}")
+    container.with_network(_ExistingNetwork(settings.network)).with_network_aliases(*settings.aliases)
+    for port, binding in settings.ports.items():
+        # testcontainers' with_bind_ports cannot name a host address; its ports mapping can
+        container.ports[str(port)] = binding  # type: ignore[assignment]
+    for path, options in settings.tmpfs.items():
+        container.with_tmpfs_mount(path, options)
+    for source, target in settings.copies:
+        container.with_copy_into_container(source, target)
     return container
 
 
-def start_database(spec: DatabaseSpec, *, ready_timeout: float = 60.0) -> RunningDatabase:
-    """Start a new database container for spec and return it once the app user can run SELECT 1."""
+def start_database(spec: DatabaseSpec, *, ready_timeout: float = 60.0, client: Any = None,
+                   make_container: Callable[[DatabaseSpec, int], Any] = _mysql_container) -> RunningDatabase:
+    """Start a new database container for spec and return it once the app user can run SELECT 1.
+
+    `client` is a docker SDK client (default: from the environment); `make_container` builds the
+    testcontainers container to start.
+    """
     testcontainers_config.ryuk_disabled = True  # the reaper image lives on Docker Hub
-    client = _docker_client()
+    client = client or docker_client()
     _check_prerequisites(client, spec)
     host_port = spec.host_port or free_port()
-    container = _mysql_container(spec, host_port)
+    container = make_container(spec, host_port)
     started = time.monotonic()
     log.info("starting database %s (%s) on network %s as %s, 127.0.0.1:%d",
              spec.container_name, spec.image, spec.network, spec.alias, host_port)
@@ -289,9 +324,9 @@ def _remove_quietly(client: Any, name: str) -> None:
         client.containers.get(name).remove(force=True, v=True)
 
 
-def find_existing(spec: DatabaseSpec) -> RunningDatabase | None:
+def find_existing(spec: DatabaseSpec, *, client: Any = None) -> RunningDatabase | None:
     """The database container a previous run left for spec (by name), or None if there is none."""
-    client = _docker_client()
+    client = client or docker_client()
     try:
         container = client.containers.get(spec.container_name)
     except docker.errors.NotFound:
@@ -328,10 +363,13 @@ class RunningDatabase:
     host = "127.0.0.1"
     network_port = CONTAINER_PORT
 
-    def __init__(self, container: Any, spec: DatabaseSpec) -> None:
+    def __init__(self, container: Any, spec: DatabaseSpec, *,
+                 connector: Callable[..., Any] = pymysql.connect) -> None:
+        """`container` is a docker SDK container; `connector` opens a DB-API connection (PyMySQL's connect)."""
         self._container = container
         self.spec = spec
         self.startup_seconds: float | None = None
+        self._connector = connector
 
     def __repr__(self) -> str:
         return (
@@ -383,23 +421,33 @@ class RunningDatabase:
         dbname = self.spec.database if database is None else database
         port = self.port
         try:
-            return self._pymysql_connect(port, as_root=as_root, database=dbname,
-                                         connect_timeout=connect_timeout, **kwargs)
+            return self._open(port, as_root=as_root, database=dbname, connect_timeout=connect_timeout, **kwargs)
         except pymysql.err.MySQLError as error:
             raise self._connect_error(error, user, port, dbname) from None
 
-    def _pymysql_connect(self, port: int, *, as_root: bool, database: str, connect_timeout: float,
-                         **kwargs: Any) -> pymysql.connections.Connection[Any]:
-        return pymysql.connect(
-            host=self.host,
-            port=port,
-            user="root" if as_root else self.spec.user,
+    def _open(self, port: int, *, as_root: bool, database: str, **kwargs: Any) -> Any:
+        return self._connector(
+            host=self.host, port=port, user="root" if as_root else self.spec.user,
             password=self.spec.root_password if as_root else self.spec.password,
-            database=database or None,
-            charset="utf8mb4",
-            connect_timeout=connect_timeout,
-            **kwargs,
-        )
+            database=database or None, charset="utf8mb4", **kwargs)
+
+    @contextlib.contextmanager
+    def cursor(self, *, as_root: bool = False, database: str | None = None, **kwargs: Any) -> Iterator[Any]:
+        """A cursor on a new connection; commits when the block ends without error, always closes."""
+        connection = self.connect(as_root=as_root, database=database, **kwargs)
+        try:
+            with connection.cursor() as cursor:
+                yield cursor
+            connection.commit()
+        finally:
+            connection.close()
+
+    def query(self, sql: str, params: Sequence[Any] | None = None, *, as_root: bool = False,
+              database: str | None = None) -> list[tuple[Any, ...]]:
+        """Run one statement and return its rows (none for a statement that returns none); committed."""
+        with self.cursor(as_root=as_root, database=database) as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
 
     def _connect_error(self, error: BaseException, user: str, port: int, dbname: str) -> EnvironmentNotReady:
         detail = describe_mysql_error(error, self.spec.secrets())
@@ -429,41 +477,56 @@ class RunningDatabase:
         A refused login or a missing database fails at once (waiting cannot fix them); so does a
         container that has exited. On timeout the error names the last failure and the last log lines.
         """
-        started = time.monotonic()
-        deadline = started + timeout
-        last_error = "no attempt finished"
-        while True:
-            port = self.port
-            attempt_timeout = max(1.0, min(5.0, timeout))
+        attempt_timeout = max(1.0, min(5.0, timeout))
+
+        def select_one() -> Observation:
+            try:
+                port = self.port
+            except EnvironmentNotReady as error:  # no published port: waiting cannot make one
+                raise StopWaiting(str(error)) from None
             try:
                 # A paused server accepts TCP but never answers: bound the handshake read as well.
-                connection = self._pymysql_connect(port, as_root=False, database=self.spec.database,
-                                                   connect_timeout=attempt_timeout,
-                                                   read_timeout=attempt_timeout, write_timeout=attempt_timeout)
+                connection = self._open(port, as_root=False, database=self.spec.database,
+                                        connect_timeout=attempt_timeout, read_timeout=attempt_timeout,
+                                        write_timeout=attempt_timeout)
                 try:
                     with connection.cursor() as cursor:
                         cursor.execute("SELECT 1")
                         cursor.fetchone()
                 finally:
                     connection.close()
-                return time.monotonic() - started
+                return Observation(True, "SELECT 1 answered")
             except pymysql.err.MySQLError as error:
                 if mysql_error_code(error) in _ACCESS_DENIED | {_UNKNOWN_DATABASE}:
-                    raise self._connect_error(error, self.spec.user, port, self.spec.database) from None
+                    raise StopWaiting(str(self._connect_error(error, self.spec.user, port,
+                                                              self.spec.database))) from None
                 last_error = describe_mysql_error(error, self.spec.secrets())
             status = self.status
             if status in ("exited", "dead", "removed"):
-                raise EnvironmentNotReady(
+                raise StopWaiting(
                     f"The database container {self.name!r} is {status}, so it cannot become ready. Its last "
-                    f"log lines: {self.logs(8) or '(none)'}. Start it again, or remove it and run again."
-                )
-            if time.monotonic() >= deadline:
-                raise EnvironmentNotReady(
-                    f"The database {self.name!r} at {self.host}:{port} did not answer SELECT 1 as user "
-                    f"{self.spec.user!r} within {timeout:.0f}s (container {status}). Last error: {last_error}. "
-                    f"Last log lines: {self.logs(8) or '(none)'}."
-                )
-            time.sleep(interval)
+                    f"log lines: {self.logs(8) or '(none)'}. Start it again, or remove it and run again.")
+            return Observation(False, last_error)
+
+        try:
+            return wait_for(f"SELECT 1 on {self.name}", select_one, timeout=timeout, interval=interval)
+        except StopWaiting as error:
+            raise EnvironmentNotReady(str(error)) from None
+        except WaitTimeout as error:
+            raise EnvironmentNotReady(
+                f"The database {self.name!r} at {self.host}:{self._port_or_none()} did not answer SELECT 1 as user "
+                f"{self.spec.user!r} within {timeout:.0f}s (container {self.status}). Last error: "
+                f"{error.last_seen}. Last log lines: {self.logs(8) or '(none)'}."
+            ) from None
+
+    def ensure_running(self, timeout: float = 60.0) -> float:
+        """Bring a paused or stopped database back (a scenario's outage) and wait until it answers."""
+        status = self.status
+        if status == "paused":
+            self.unpause()
+        elif status != "running":
+            self.start(wait=False)
+        return self.wait_ready(timeout)
 
     def stop(self, timeout: int = 30) -> None:
         """docker stop: SIGTERM, a clean shutdown. On a tmpfs datadir this throws the data away."""

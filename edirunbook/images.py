@@ -14,8 +14,8 @@ from pathlib import Path
 
 from edirunbook import paths, versions
 from edirunbook.docker.daemon import Docker, apt_install
-from edirunbook.errors import BuildError
-from edirunbook.shell import CommandFailed, run, step
+from edirunbook.errors import BuildError, CommandFailed
+from edirunbook.process import run, step
 
 OWNER_LABEL = "edirunbook.owner=edirunbook"
 
@@ -118,3 +118,18 @@ def recipe(docker: Docker, name: str, base: str, *, extra: Iterable[str] = ()) -
         with step(f"building {ref} from images/{name}"):
             docker_build(docker, context, ref, build_args=args, name=name)
     return ref
+
+
+def scratch_image(docker: Docker, binary: Path, key: str, ref: str) -> None:
+    """A FROM-scratch image holding one static binary, tagged as kubeadm expects."""
+    name = binary.name
+    cached = f"edirunbook/{name}:{content_hash('scratch', key, ref)}"
+    if not exists(docker, cached):
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copy2(binary, Path(tmp) / name)
+            (Path(tmp) / "Dockerfile").write_text(
+                f"FROM scratch\nCOPY {name} /usr/local/bin/{name}\n"
+                "ENV PATH=/usr/local/bin:/usr/bin:/bin\n"
+                f'ENTRYPOINT ["/usr/local/bin/{name}"]\n')
+            docker_build(docker, Path(tmp), cached, name=name)
+    tag(docker, cached, ref)

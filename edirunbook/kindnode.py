@@ -1,8 +1,7 @@
 """Build a kind node image here, from Go module sources and Debian packages, without any registry.
 
 Pieces, each cached by the hash of its inputs:
-- Go binaries (Kubernetes, etcd, CoreDNS, pause, crictl, kind, the smoke-check server) under
-  <cache>/go/<name>-<hash>/, built with the pinned versions of versions.py;
+- Go binaries (Kubernetes, etcd, CoreDNS, pause, crictl) compiled by gobuild.py;
 - the control-plane images kubeadm expects (registry.k8s.io/... tags), built FROM scratch (kube-proxy on
   Debian, for iptables) and saved to one tar;
 - kind's base image (images/kind-node/base) with kind's own node files taken from the pinned
@@ -12,118 +11,20 @@ Pieces, each cached by the hash of its inputs:
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from edirunbook import images, paths, versions
 from edirunbook.docker.daemon import Docker
-from edirunbook.errors import BuildError
-from edirunbook.shell import CommandFailed, run, step
+from edirunbook.errors import BuildError, CommandFailed
+from edirunbook.gobuild import crictl_binary, kind_module_dir, kubernetes_binaries, small_binary
+from edirunbook.images import scratch_image
+from edirunbook.process import step
 
 RECIPES = paths.IMAGES_DIR / "kind-node"
-KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy",
-                 "kubelet", "kubeadm", "kubectl")
 REGISTRY = "registry.k8s.io"
-
-
-@dataclass(frozen=True)
-class GoOutput:
-    directory: Path
-    key: str
-
-    def __truediv__(self, name: str) -> Path:
-        return self.directory / name
-
-
-def go_env() -> dict[str, str]:
-    return {"CGO_ENABLED": "0", "GOFLAGS": "-trimpath", "GOTOOLCHAIN": "local"}
-
-
-def go_version() -> str:
-    if not shutil.which("go"):
-        raise BuildError("Go is not installed: the offline image build compiles Kubernetes from its Go "
-                         "modules. Install Go 1.24 or later (https://go.dev/dl or `apt-get install golang`).")
-    return run(["go", "env", "GOVERSION"]).stdout.strip()
-
-
-def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[str], *,
-              ldflags: str = "-s -w", install: bool = False, extra: tuple[str, ...] = ()) -> GoOutput:
-    key = images.content_hash(*( [module] if module else []), go_version(), ldflags, *targets, *extra)
-    out = paths.cache_dir() / "go" / f"{name}-{key}"
-    if all((out / o).exists() for o in outputs):
-        return GoOutput(out, key)
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    log = images.build_log(f"go-{name}")
-    with step(f"compiling {name} ({', '.join(outputs)}) from Go module sources; log {log}"):
-        try:
-            if install:
-                run(["go", "install", "-ldflags", ldflags, *targets], env={**go_env(), "GOBIN": str(tmp)},
-                    log=log, timeout=3600)
-            else:
-                run(["go", "build", "-ldflags", ldflags, "-o", f"{tmp}/", *targets], env=go_env(), cwd=module,
-                    log=log, timeout=3600)
-        except CommandFailed as error:
-            raise BuildError(f"compiling {name} failed; full log in {log}\n{error}") from None
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    return GoOutput(out, key)
-
-
-def kubernetes_ldflags() -> str:
-    major, minor = versions.KUBERNETES.lstrip("v").split(".")[:2]
-    flags = ["-s", "-w"]
-    for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
-        flags += [f"-X {pkg}.gitVersion={versions.KUBERNETES}", f"-X {pkg}.gitMajor={major}",
-                  f"-X {pkg}.gitMinor={minor}", f"-X {pkg}.gitTreeState=clean",
-                  f"-X {pkg}.gitCommit=0000000000000000000000000000000000000000",
-                  f"-X {pkg}.buildDate=1970-01-01T00:00:00Z"]
-    return " ".join(flags)
-
-
-def kubernetes_binaries() -> GoOutput:
-    return _go_build("kubernetes", RECIPES / "kubernetes", [f"k8s.io/kubernetes/cmd/{c}" for c in KUBE_COMMANDS],
-                     list(KUBE_COMMANDS), ldflags=kubernetes_ldflags())
-
-
-def small_binary(name: str) -> GoOutput:
-    """etcd, coredns, pause, smoke: one main package in images/kind-node/<name>."""
-    return _go_build(name, RECIPES / name, ["."], [name])
-
-
-def kind_binary() -> Path:
-    return _go_build("kind", None, [f"sigs.k8s.io/kind@{versions.KIND}"], ["kind"], install=True) / "kind"
-
-
-def crictl_binary() -> Path:
-    return _go_build("crictl", None, [f"sigs.k8s.io/cri-tools/cmd/crictl@{versions.CRICTL}"], ["crictl"],
-                     install=True) / "crictl"
-
-
-def kind_module_dir() -> Path:
-    result = run(["go", "mod", "download", "-json", f"sigs.k8s.io/kind@{versions.KIND}"],
-                 env={"GOFLAGS": "-mod=mod"}, cwd=Path(tempfile.gettempdir()))
-    return Path(json.loads(result.stdout)["Dir"])
-
-
-def scratch_image(docker: Docker, binary: Path, key: str, ref: str) -> None:
-    """A FROM-scratch image holding one static binary, tagged as kubeadm expects."""
-    name = binary.name
-    cached = f"edirunbook/{name}:{images.content_hash('scratch', key, ref)}"
-    if not images.exists(docker, cached):
-        with tempfile.TemporaryDirectory() as tmp:
-            shutil.copy2(binary, Path(tmp) / name)
-            (Path(tmp) / "Dockerfile").write_text(
-                f"FROM scratch\nCOPY {name} /usr/local/bin/{name}\n"
-                "ENV PATH=/usr/local/bin:/usr/bin:/bin\n"
-                f'ENTRYPOINT ["/usr/local/bin/{name}"]\n')
-            images.docker_build(docker, Path(tmp), cached, name=name)
-    images.tag(docker, cached, ref)
 
 
 def control_plane_images(docker: Docker, base: str) -> tuple[list[str], str]:

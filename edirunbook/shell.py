@@ -1,75 +1,100 @@
-"""Running commands and reporting progress of long steps."""
+"""Run the runbook's own command text, with this environment's names, through a real shell.
+
+A feature carries a command exactly as the runbook writes it (production host names and all). Before
+it runs, the environment's substitutions turn production names into this environment's, and
+`<placeholder>`s are filled from values earlier steps captured (a pod name, a job's timestamp).
+Commands run in bash, in a per-scenario working directory, with the pinned kubectl first on PATH
+and KUBECONFIG pointing at the environment's cluster.
+"""
 from __future__ import annotations
 
-import contextlib
 import os
+import re
 import subprocess
-import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from edirunbook.errors import RunbookSuiteError
+from edirunbook.errors import CommandError
+from edirunbook.redaction import redact
+
+# `<pod-name>`, `<timestamp>`: a value an earlier step captured (the coverage report matches it to any word).
+PLACEHOLDER = re.compile(r"<([A-Za-z][\w.-]*)>")
+# The steps that run runbook text, and the coverage report that finds those commands in features, share these.
+OPERATOR_RUNS = re.compile(r'the operator runs "(?P<command>.+)"(?P<fails>, which fails)?')
+OPERATOR_RUNS_BLOCK = "the operator runs:"
 
 
-class CommandFailed(RunbookSuiteError):
-    def __init__(self, argv: Sequence[str], code: int, output: str) -> None:
-        tail = "\n".join(output.strip().splitlines()[-25:])
-        super().__init__(f"command failed (exit {code}): {' '.join(argv)}\n{tail}")
-        self.code = code
-        self.output = output
+@dataclass
+class CommandResult:
+    written: str
+    executed: str
+    exit_code: int
+    output: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
 
 
-def run(
-    argv: Sequence[str | os.PathLike[str]],
-    *,
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-    check: bool = True,
-    input: str | bytes | None = None,
-    timeout: float | None = None,
-    log: Path | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run argv, capturing stdout+stderr (also appended to `log` when given)."""
-    args = [str(a) for a in argv]
-    full_env = {**os.environ, **(env or {})}
-    data = input.encode() if isinstance(input, str) else input
-    if log is None:
-        proc = subprocess.run(args, env=full_env, cwd=cwd, input=data, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=timeout, check=False)
-        output = proc.stdout.decode(errors="replace")
-    else:
-        # long builds stream into their log, so `tail -f` shows progress while they run
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as handle:
-            handle.write(f"$ {' '.join(args)}\n".encode())
-            handle.flush()
-            start = handle.tell()
-            proc = subprocess.run(args, env=full_env, cwd=cwd, input=data, stdout=handle,
-                                  stderr=subprocess.STDOUT, timeout=timeout, check=False)
-        with log.open("rb") as handle:
-            handle.seek(start)
-            output = handle.read().decode(errors="replace")
-    if check and proc.returncode != 0:
-        raise CommandFailed(args, proc.returncode, output)
-    return subprocess.CompletedProcess(args, proc.returncode, output, "")
+def substitute(text: str, substitutions: Mapping[str, str]) -> str:
+    """Replace production names, longest first (so a URL wins over the bare host inside it)."""
+    for source in sorted(substitutions, key=len, reverse=True):
+        text = text.replace(source, substitutions[source])
+    return text
 
 
-def succeeds(argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 20) -> bool:
-    try:
-        return run(argv, env=env, check=False, timeout=timeout).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
+    """Each `<name>` replaced by the value an earlier step captured; CommandError names any missing one."""
+    missing = sorted({name for name in PLACEHOLDER.findall(text) if name not in values})
+    if missing:
+        raise CommandError(f"the command needs values for {', '.join('<' + m + '>' for m in missing)}, which no "
+                           f"earlier step captured: {text.strip()}")
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
-@contextlib.contextmanager
-def step(title: str) -> Iterator[None]:
-    """Print `==> title` and, when done, how long it took."""
-    print(f"==> {title}", file=sys.stderr, flush=True)
-    started = time.monotonic()
-    yield
-    print(f"    done in {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
+@dataclass
+class RunbookShell:
+    substitutions: Mapping[str, str]
+    workdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)
+    history: list[CommandResult] = field(default_factory=list)
+
+    def prepare(self, written: str) -> str:
+        """The command as it will run here: this environment's names, captured values filled in."""
+        return fill_placeholders(substitute(written, self.substitutions), self.values)
+
+    def run(self, written: str, *, timeout: float = 300) -> CommandResult:
+        """Run in bash; never raises for a non-zero exit (exit 124 and a note when it timed out)."""
+        executed = self.prepare(written)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(["bash", "-c", executed], cwd=self.workdir, env={**os.environ, **self.env},
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  timeout=timeout, check=False)
+            code, output = proc.returncode, proc.stdout.decode(errors="replace")
+        except subprocess.TimeoutExpired as error:
+            partial = error.output.decode(errors="replace") if error.output else ""
+            code, output = 124, partial + f"\n[timed out after {timeout:.0f}s]"
+        result = CommandResult(written, executed, code, redact(output, self.secrets), time.monotonic() - started)
+        self.history.append(result)
+        return result
+
+    def run_ok(self, written: str, *, timeout: float = 300) -> CommandResult:
+        result = self.run(written, timeout=timeout)
+        if not result.ok:
+            raise CommandError(describe_failure(result))
+        return result
 
 
-def note(message: str) -> None:
-    print(f"    {message}", file=sys.stderr, flush=True)
+def describe_failure(result: CommandResult) -> str:
+    tail = "\n".join(result.output.strip().splitlines()[-20:]) or "(no output)"
+    shown = result.executed.strip()
+    if result.written.strip() != shown:
+        shown = f"{result.written.strip()}\n  (run here as: {shown})"
+    return f"runbook command exited {result.exit_code}:\n  {shown}\noutput:\n{tail}"

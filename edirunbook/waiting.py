@@ -5,18 +5,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edirunbook.errors import RunbookSuiteError
-
-
-class WaitTimeout(RunbookSuiteError):
-    def __init__(self, what: str, timeout: float, last_seen: str) -> None:
-        super().__init__(f"timed out after {timeout:.0f}s waiting for {what}; last seen:\n{last_seen}")
-        self.what = what
-        self.last_seen = last_seen
-
-
-class StopWaiting(RunbookSuiteError):
-    """Raised by a probe when the awaited state can no longer come (a Job failed): ends the wait at once."""
+from edirunbook.errors import StopWaiting, WaitTimeout
 
 
 @dataclass
@@ -26,7 +15,11 @@ class Observation:
 
 
 def wait_for(what: str, probe: Callable[[], Observation], *, timeout: float, interval: float = 0.5) -> float:
-    """Poll `probe` until it reports done; returns the seconds it took. Exceptions count as 'not yet'."""
+    """Poll `probe` until it reports done; returns the seconds it took.
+
+    An exception from the probe counts as 'not yet' (and is what was last seen), except StopWaiting, which
+    ends the wait at once; on timeout WaitTimeout says what was awaited and what was last seen.
+    """
     started = time.monotonic()
     deadline = started + timeout
     last = "nothing observed yet"

@@ -1,9 +1,12 @@
 """Backup and restore round trips: fingerprint, back up, destroy, restore, compare."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pytest_bdd import given, then, when
 
-from edirunbook import backup
+from edirunbook import backup, botsdb
+from edirunbook.backup import Fingerprint
 from fixtures.scenario import ScenarioContext
 
 # Recreated by the restore tooling itself, not by the backup: Django's migration log (`applied`
@@ -11,21 +14,31 @@ from fixtures.scenario import ScenarioContext
 REBUILT_BY_MIGRATE = frozenset({"django_migrations", "django_session"})
 
 
+@dataclass(frozen=True)
+class Original:
+    """What the deployment held before the disaster: the restore must bring exactly this back."""
+
+    fingerprint: Fingerprint
+    transactions_metric: float
+
+
 @given("persist and uniek rows exist")
 def persist_rows(ctx: ScenarioContext) -> None:
-    backup.add_persist_and_uniek(ctx.env.database)
+    """Rows in persist (kept by mappings between runs) and uniek (counters) exist, as production has them."""
+    botsdb.add_persist_and_uniek(ctx.env.database)
 
 
-@given("every table and every data file is fingerprinted")
-def fingerprint_before(ctx: ScenarioContext) -> None:
-    ctx.snapshot["before"] = backup.fingerprint(ctx.env.database, ctx.bots)
-    ctx.snapshot["metric_before"] = _transactions_metric(ctx)
-    before = ctx.snapshot["before"]
-    assert before.referenced, "no ta row points at a data file: the engine produced nothing to back up"
+@given("every table and every data file is fingerprinted", target_fixture="original")
+def fingerprint_before(ctx: ScenarioContext) -> Original:
+    """Rows and CHECKSUM TABLE of every table, sha256 of every data file, and the web UI's transaction count."""
+    original = Original(backup.fingerprint(ctx.env.database, ctx.bots), _transactions_metric(ctx))
+    assert original.fingerprint.referenced, "no ta row points at a data file: the engine produced nothing to back up"
+    return original
 
 
 @when("the database and the data files are destroyed")
 def destroy(ctx: ScenarioContext) -> None:
+    """The disaster: the database dropped and recreated empty, the data directories emptied."""
     backup.destroy(ctx.env.database, ctx.bots)
     tables = backup.table_fingerprints(ctx.env.database)
     files = backup.file_checksums(ctx.bots)
@@ -33,26 +46,29 @@ def destroy(ctx: ScenarioContext) -> None:
 
 
 @then("every table's row count and checksum and every data file equal the originals")
-def compare(ctx: ScenarioContext) -> None:
-    _compare(ctx, frozenset())
+def compare(ctx: ScenarioContext, original: Original) -> None:
+    """The restore brought every table and every file back unchanged, and every file a ta row names."""
+    _compare(ctx, original, frozenset())
 
 
 @then("every table's row count and checksum and every data file equal the originals, except what migrate rebuilds")
-def compare_after_migrate(ctx: ScenarioContext) -> None:
-    _compare(ctx, REBUILT_BY_MIGRATE)
+def compare_after_migrate(ctx: ScenarioContext, original: Original) -> None:
+    """As above, except django_migrations and django_session, which `migrate` writes anew."""
+    _compare(ctx, original, REBUILT_BY_MIGRATE)
 
 
-def _compare(ctx: ScenarioContext, ignore: frozenset[str]) -> None:
+def _compare(ctx: ScenarioContext, original: Original, ignore: frozenset[str]) -> None:
     after = backup.fingerprint(ctx.env.database, ctx.bots)
-    problems = ctx.snapshot["before"].differences(after, ignore_tables=ignore)
+    problems = original.fingerprint.differences(after, ignore_tables=ignore)
     assert not problems, "the restore did not bring everything back:\n" + "\n".join(problems[:40])
 
 
 @then("the web UI shows the restored transactions")
-def web_shows(ctx: ScenarioContext) -> None:
+def web_shows(ctx: ScenarioContext, original: Original) -> None:
+    """The webserver's bots_transactions_total equals the count from before the disaster (and is not 0)."""
     after = _transactions_metric(ctx)
-    assert after == ctx.snapshot["metric_before"] > 0, \
-        f"bots_transactions_total was {ctx.snapshot['metric_before']} before the disaster, {after} after the restore"
+    assert after == original.transactions_metric > 0, \
+        f"bots_transactions_total was {original.transactions_metric} before the disaster, {after} after the restore"
 
 
 def _transactions_metric(ctx: ScenarioContext) -> float:

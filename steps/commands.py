@@ -6,23 +6,20 @@ import re
 import pytest
 from pytest_bdd import parsers, then, when
 
+from edirunbook.report import record_command
 from edirunbook.runbook import split_commands
-from edirunbook.runner import CommandResult, describe_failure
+from edirunbook.shell import OPERATOR_RUNS, OPERATOR_RUNS_BLOCK, describe_failure
 from fixtures.scenario import ScenarioContext
-from steps import reporting
 
 CREATED = re.compile(r"^(?:job\.batch|job)/(?P<name>\S+?-(?P<timestamp>\d+)) created$", re.MULTILINE)
-
-
 DB_CONNECTION_ERROR = re.compile(r"Can't connect to (MySQL )?server|Unknown (MySQL )?server host|Lost connection to"
                                  r"|Connection refused|Name or service not known|Temporary failure in name resolution"
                                  r"|No address associated with hostname|getaddrinfo", re.IGNORECASE)
 
 
-def _run(ctx: ScenarioContext, request: pytest.FixtureRequest, command: str, *, should_fail: bool = False
-         ) -> CommandResult:
+def _run(ctx: ScenarioContext, request: pytest.FixtureRequest, command: str, *, should_fail: bool = False) -> None:
     result = ctx.shell.run(command)
-    reporting.command(request, result)
+    record_command(request, result.executed, result.exit_code, result.output, result.seconds)
     if should_fail and result.ok:
         raise AssertionError(f"expected this runbook command to fail, but it exited 0:\n  {result.executed}\n"
                              f"{result.output}")
@@ -31,44 +28,47 @@ def _run(ctx: ScenarioContext, request: pytest.FixtureRequest, command: str, *, 
     created = CREATED.search(result.output)
     if created:
         ctx.shell.values.update({"timestamp": created["timestamp"], "latest-job-name": created["name"]})
-    return result
 
 
-@when(parsers.re(r'the operator runs "(?P<command>.+)"$'))
-def operator_runs(ctx: ScenarioContext, request: pytest.FixtureRequest, command: str) -> None:
-    _run(ctx, request, command)
+@when(parsers.re(OPERATOR_RUNS.pattern))
+def operator_runs(ctx: ScenarioContext, request: pytest.FixtureRequest, command: str, fails: str | None) -> None:
+    """Run one runbook command as written (production names substituted); `, which fails` expects a non-zero exit.
+
+    `kubectl create job ...` output sets <timestamp> and <latest-job-name> for later commands.
+    """
+    _run(ctx, request, command, should_fail=bool(fails))
 
 
-@when(parsers.re(r'the operator runs "(?P<command>.+)", which fails$'))
-def operator_runs_failing(ctx: ScenarioContext, request: pytest.FixtureRequest, command: str) -> None:
-    _run(ctx, request, command, should_fail=True)
-
-
-@then("the output shows a database connection error")
-def output_db_error(ctx: ScenarioContext) -> None:
-    assert DB_CONNECTION_ERROR.search(ctx.last.output), \
-        f"expected a database connection error in the output of {ctx.last.executed}:\n{ctx.last.output}"
-
-
-@when("the operator runs:")
+@when(OPERATOR_RUNS_BLOCK)
 def operator_runs_block(ctx: ScenarioContext, request: pytest.FixtureRequest, docstring: str) -> None:
+    """Run every command of the docstring in order (continuations and heredocs kept whole); stop at a failure."""
     for command in split_commands(docstring):
         _run(ctx, request, command.source)
 
 
+@then("the output shows a database connection error")
+def output_db_error(ctx: ScenarioContext) -> None:
+    """The last command's output has a MySQL client or DNS error saying the database cannot be reached."""
+    assert DB_CONNECTION_ERROR.search(ctx.last.output), \
+        f"expected a database connection error in the output of {ctx.last.executed}:\n{ctx.last.output}"
+
+
 @then(parsers.parse('the output contains "{text}"'))
 def output_contains(ctx: ScenarioContext, text: str) -> None:
+    """The last command's output contains the text."""
     assert text in ctx.last.output, f"expected {text!r} in the output of:\n  {ctx.last.executed}\n{ctx.last.output}"
 
 
 @then(parsers.parse('the output does not contain "{text}"'))
 def output_lacks(ctx: ScenarioContext, text: str) -> None:
+    """The last command's output does not contain the text."""
     assert text not in ctx.last.output, f"did not expect {text!r} in the output of {ctx.last.executed}:\n" \
         f"{ctx.last.output}"
 
 
 @then(parsers.parse("the output lists {count:d} pods, all Running"))
 def output_lists_pods(ctx: ScenarioContext, count: int) -> None:
+    """The last `kubectl get pods` lists exactly this many pods, every one with STATUS Running."""
     rows = [line.split() for line in ctx.last.output.strip().splitlines()[1:] if line.strip()]
     statuses = {row[0]: row[2] for row in rows if len(row) >= 3}
     assert len(statuses) == count and set(statuses.values()) == {"Running"}, \
@@ -77,11 +77,13 @@ def output_lists_pods(ctx: ScenarioContext, count: int) -> None:
 
 @then("the output is not empty")
 def output_not_empty(ctx: ScenarioContext) -> None:
+    """The last command printed something."""
     assert ctx.last.output.strip(), f"no output from:\n  {ctx.last.executed}"
 
 
-@then(parsers.re(r"the output shows the CronJob (?P<negation>not )?suspended$"))
+@then(parsers.re(r"the output shows the CronJob (?P<negation>not )?suspended"))
 def cronjob_suspended(ctx: ScenarioContext, negation: str | None) -> None:
+    """The last `kubectl get cronjob` shows SUSPEND True (or False, with `not`) for every CronJob listed."""
     header, *rows = ctx.last.output.strip().splitlines()
     column = header.index("SUSPEND")  # by position: the SCHEDULE column has spaces in it
     values = {row.split()[0]: row[column:].split()[0] for row in rows if row.strip()}
@@ -91,20 +93,7 @@ def cronjob_suspended(ctx: ScenarioContext, negation: str | None) -> None:
 
 @then("every listed pod is Running or Completed")
 def output_pods_running(ctx: ScenarioContext) -> None:
+    """The last `kubectl get pods` lists pods, each Running or Completed."""
     rows = [line.split() for line in ctx.last.output.strip().splitlines()[1:] if line.strip()]
     bad = [row[0] for row in rows if len(row) >= 3 and row[2] not in ("Running", "Completed")]
     assert rows and not bad, f"pods not Running: {', '.join(bad) or '(no pods listed)'}\n{ctx.last.output}"
-
-
-@then(parsers.parse("the data volume is less than {percent:d}% full"))
-def data_volume_usage(ctx: ScenarioContext, percent: int) -> None:
-    used = _df_use_percent(ctx.last.output, "/home/bots/.bots")
-    assert used < percent, f"the data volume is {used}% full (limit {percent}%):\n{ctx.last.output}"
-
-
-def _df_use_percent(output: str, mount: str) -> int:
-    for line in output.splitlines():
-        fields = line.split()
-        if fields and fields[-1] == mount:
-            return int(fields[-2].rstrip("%"))
-    raise AssertionError(f"df shows no line for {mount}:\n{output}")

@@ -5,46 +5,51 @@ import time
 
 from pytest_bdd import given, parsers, then
 
-from edirunbook import app, backup
+from edirunbook import app, botsdb
+from edirunbook.durations import parse_duration
 from edirunbook.waiting import Observation, wait_for
 from fixtures.scenario import ScenarioContext
-from steps.timeouts import seconds
 
 
 @given(parsers.parse('the sample file "{sample}" is in the inbound directory'))
 def sample_inbound(ctx: ScenarioContext, sample: str) -> None:
+    """A copy of the image's sample file (under a unique name) waits in botssys/infile/edifact_orders."""
     ctx.bots.drop_sample(sample, as_name=f"{int(time.time() * 1000)}-{sample}")
 
 
 @given(parsers.parse('the engine has translated the sample file "{sample}" {count:d} times'))
 def engine_translated(ctx: ScenarioContext, sample: str, count: int) -> None:
+    """That many copies dropped inbound, then one engine Job from the CronJob run to Complete."""
     for n in range(count):
         ctx.bots.drop_sample(sample, as_name=f"{n}-{sample}")
     name = f"bots-engine-seed-{int(time.time())}"
     ctx.bots.kubectl_run("create", "job", f"--from=cronjob/{app.ENGINE_CRONJOB}", name)
     state = ctx.bots.wait_job(name, timeout=300)
     assert state == "Complete", f"the engine run job/{name} {state}:\n{ctx.bots.job_logs(name)}"
-    assert backup.transactions_done(ctx.env.database) >= count, "the engine left no done transactions"
+    assert botsdb.transactions_done(ctx.env.database) >= count, "the engine left no done transactions"
 
 
 @then(parsers.parse("the database holds at least {count:d} done transactions within {timeout}"))
 def done_transactions(ctx: ScenarioContext, count: int, timeout: str) -> None:
+    """At least this many ta rows have statust 3 (done)."""
     def probe() -> Observation:
-        done = backup.transactions_done(ctx.env.database)
+        done = botsdb.transactions_done(ctx.env.database)
         return Observation(done >= count, f"{done} ta rows with statust 3 (done)")
 
-    wait_for(f"{count} done transactions", probe, timeout=seconds(timeout))
+    wait_for(f"{count} done transactions", probe, timeout=parse_duration(timeout))
 
 
 @then("the translated order is in the outbound directory")
 def outbound_file(ctx: ScenarioContext) -> None:
+    """botssys/outfile/edifact_orders holds the engine's output."""
     listing = ctx.bots.exec_web(f"ls -1 {app.BOTS_HOME}/botssys/outfile/edifact_orders/ 2>/dev/null || true")
     assert listing.strip(), "the outbound directory botssys/outfile/edifact_orders is empty"
 
 
 @then("the database records an error for the malformed file")
 def error_recorded(ctx: ScenarioContext) -> None:
-    rows = backup.error_transactions(ctx.env.database)
+    """filereport has an error row (statust 1) for the malformed file, and every error row says why."""
+    rows = botsdb.error_transactions(ctx.env.database)
     assert any("ORDERS_malformed" in name for name, _ in rows), \
         f"no ta row with statust 1 (error) for the malformed file; error rows: {rows}"
     assert all(text.strip() for _, text in rows), f"an error row has no reason: {rows}"
@@ -52,6 +57,7 @@ def error_recorded(ctx: ScenarioContext) -> None:
 
 @then("the first engine run's log names the failed file and its cause")
 def first_run_log(ctx: ScenarioContext) -> None:
+    """A pod log of the last engine Job names the malformed file with `failed:` and the cause."""
     name = ctx.shell.values["latest-job-name"]
     logs = ctx.bots.job_pod_logs(name)
     assert any('failed:' in log and "ORDERS_malformed" in log for log in logs), \

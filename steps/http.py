@@ -5,23 +5,25 @@ import pytest
 from pytest_bdd import given, parsers, then
 
 from edirunbook.app import RequestLoop
+from edirunbook.durations import parse_duration
+from edirunbook.report import record_duration
 from fixtures.scenario import ScenarioContext
-from steps import reporting
-from steps.timeouts import seconds
 
 
 @given(parsers.parse("requests to {path} are sent through the Service continuously"))
 def start_requests(ctx: ScenarioContext, path: str) -> None:
+    """A background loop GETs the path through the Service's NodePort every 50 ms until checked."""
     ctx.request_loop = RequestLoop(ctx.bots.web_url + path)
     ctx.request_loop.start()
 
 
 @then(parsers.parse("no request to {path} failed"))
 def no_failed_requests(ctx: ScenarioContext, request: pytest.FixtureRequest, path: str) -> None:
+    """The loop is stopped; every request it sent was answered 200."""
     loop = ctx.request_loop
     assert loop is not None, "no requests were being sent"
     loop.stop()
-    reporting.duration(request, f"requests to {path} ({loop.sent} sent, {len(loop.failures)} failed)", loop.elapsed)
+    record_duration(request, f"requests to {path} ({loop.sent} sent, {len(loop.failures)} failed)", loop.elapsed)
     assert loop.sent > 0, "the request loop sent nothing"
     assert not loop.failures, f"{len(loop.failures)} of {loop.sent} requests to {path} failed; first ones:\n" + \
         "\n".join(loop.failures[:10])
@@ -29,12 +31,14 @@ def no_failed_requests(ctx: ScenarioContext, request: pytest.FixtureRequest, pat
 
 @then(parsers.parse("GET {path} answers {status:d} within {timeout}"))
 def answers_within(ctx: ScenarioContext, request: pytest.FixtureRequest, path: str, status: int, timeout: str) -> None:
-    took = ctx.bots.wait_http(path, status, timeout=seconds(timeout))
-    reporting.duration(request, f"GET {path} -> {status}", took)
+    """GET through the Service is polled until it answers this status."""
+    took = ctx.bots.wait_http(path, status, timeout=parse_duration(timeout))
+    record_duration(request, f"GET {path} -> {status}", took)
 
 
 @then(parsers.parse("GET {path} answers {status:d}"))
 def answers_now(ctx: ScenarioContext, path: str, status: int) -> None:
+    """One GET through the Service answers this status now."""
     response = ctx.bots.get(path)
     assert response.status_code == status, f"GET {path} answered {response.status_code}, expected {status}: " \
         f"{response.text[:300]}"

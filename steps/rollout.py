@@ -6,7 +6,7 @@ import shlex
 from pytest_bdd import given, parsers, then
 
 from edirunbook.environment.deploy import make_image_available
-from edirunbook.runner import substitute
+from edirunbook.shell import substitute
 from fixtures.scenario import ScenarioContext
 
 BOTS_INI = "/home/bots/.bots/env/production/config/bots.ini"
@@ -14,7 +14,7 @@ BOTS_INI = "/home/bots/.bots/env/production/config/bots.ini"
 
 @given(parsers.parse('the operator\'s editor will change "{old}" to "{new}"'))
 def editor_changes(ctx: ScenarioContext, old: str, new: str) -> None:
-    """`kubectl edit` opens $KUBE_EDITOR on the object; this one makes the edit a person would."""
+    """`kubectl edit` opens $KUBE_EDITOR on the object; this editor makes the change a person would make."""
     ctx.workdir.mkdir(parents=True, exist_ok=True)
     editor = ctx.workdir / "editor.sh"
     editor.write_text("#!/bin/sh\n"
@@ -26,6 +26,7 @@ def editor_changes(ctx: ScenarioContext, old: str, new: str) -> None:
 
 @then(parsers.parse('every pod of deployment {name} reads "{text}" from its bots.ini'))
 def pods_read_config(ctx: ScenarioContext, name: str, text: str) -> None:
+    """Each pod of the Deployment has the text in the bots.ini it mounts."""
     missing = []
     for pod in ctx.bots.deployment_pods(name):
         content = ctx.bots.kubectl_run("exec", pod.metadata.name, "--", "cat", BOTS_INI)
@@ -36,19 +37,17 @@ def pods_read_config(ctx: ScenarioContext, name: str, text: str) -> None:
 
 @given(parsers.parse('the image "{image}" is available to the cluster'))
 def image_available(ctx: ScenarioContext, image: str) -> None:
+    """The deployed image is tagged with this name (after substitutions) and loaded into the kind node."""
     target = substitute(image, ctx.env.config.substitutions)
     make_image_available(ctx.env.kind, ctx.env.app_image, target)
 
 
 @then(parsers.parse('every Bots EDI workload runs the image "{image}"'))
 def workloads_run_image(ctx: ScenarioContext, image: str) -> None:
+    """Both Deployments and the engine CronJob name the image, and no webserver pod runs another."""
     expected = substitute(image, ctx.env.config.substitutions)
     bots = ctx.bots
-    found = {f"deployment/{name}": [c.image for c in bots.apps.read_namespaced_deployment(
-        name, bots.namespace).spec.template.spec.containers] for name in bots.baseline_replicas}
-    found["cronjob/bots-engine"] = [c.image for c in bots.batch.read_namespaced_cron_job(
-        "bots-engine", bots.namespace).spec.job_template.spec.template.spec.containers]
-    wrong = {k: v for k, v in found.items() if v != [expected]}
+    wrong = {k: v for k, v in bots.workload_images().items() if v != [expected]}
     assert not wrong, f"workloads not on {expected}: {wrong}"
     pods = [p for p in bots.pods("app=bots-edi,component=webserver")
             if any(c.image != expected for c in p.spec.containers)]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from edirunbook import paths
 from edirunbook.errors import SetupError
-from edirunbook.shell import note, run, step
+from edirunbook.process import note, run, step
 
 RUN_DIR = Path("/run/edirunbook")
 OUR_SOCKET = RUN_DIR / "docker.sock"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from edirunbook.environment.kind import KindEnvironment
-from edirunbook.shell import step
+from edirunbook.process import step
 
 TARGET_RATIO = 2.0
 TARGET_SECONDS = 90.0

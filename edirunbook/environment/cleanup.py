@@ -11,7 +11,7 @@ from typing import Any
 from edirunbook import images, paths
 from edirunbook.docker import daemon
 from edirunbook.errors import SetupError
-from edirunbook.shell import note, step
+from edirunbook.process import note, step
 
 LABEL_FILTER = f"label={images.OWNER_LABEL}"
 

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from edirunbook import paths
-from edirunbook.errors import EnvironmentNotReady
+from edirunbook.errors import ConfigError
 
 DEFAULT_ENV = "kind"
 
@@ -47,19 +47,32 @@ def env_name() -> str:
     return os.environ.get("ENV") or DEFAULT_ENV
 
 
-def load(name: str | None = None) -> EnvConfig:
+def load(name: str | None = None, environments: Path | None = None) -> EnvConfig:
+    """environments/<name>/env.yaml (name: $ENV, else kind); ConfigError says what is wrong with it."""
     name = name or env_name()
-    directory = paths.ENVIRONMENTS_DIR / name
+    environments = environments or paths.ENVIRONMENTS_DIR
+    directory = environments / name
     file = directory / "env.yaml"
     if not file.exists():
-        known = sorted(p.parent.name for p in paths.ENVIRONMENTS_DIR.glob("*/env.yaml"))
-        raise EnvironmentNotReady(f"unknown environment {name!r}: {file} does not exist. "
-                                  f"Choose one of {', '.join(known)} with ENV=NAME.")
+        known = sorted(p.parent.name for p in environments.glob("*/env.yaml"))
+        raise ConfigError(f"unknown environment {name!r}: there is no {file}; choose one of "
+                          f"{', '.join(known) or 'none'} (ENV=NAME for make, --env NAME for edirunbook)")
     try:
-        data = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise EnvironmentNotReady(f"{file} is not valid YAML: {error}") from None
-    kind = data.get("kind", {}) or {}
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ConfigError(f"cannot read {file}: {_one_line(error)}; fix its YAML") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file} must be a mapping of settings (type, namespace, substitutions ...)")
+    try:
+        return _config(name, directory, file, data)
+    except (AttributeError, TypeError, ValueError) as error:
+        raise ConfigError(f"{file} has a setting of the wrong shape ({error}); compare it with "
+                          "environments/kind/env.yaml") from None
+
+
+def _config(name: str, directory: Path, file: Path, data: dict[str, Any]) -> EnvConfig:
+    kind = _mapping(data, "kind", file)
+    volume = _mapping(kind, "data_volume", file)
     return EnvConfig(
         name=name,
         directory=directory,
@@ -68,11 +81,34 @@ def load(name: str | None = None) -> EnvConfig:
         cluster_name=kind.get("cluster_name", "edirunbook"),
         network=kind.get("network", "edirunbook-kind"),
         cluster_config=directory / kind["config"] if kind.get("config") else None,
-        data_volume_path=kind.get("data_volume", {}).get("path", "/var/local/edirunbook/data"),
-        data_volume_size=kind.get("data_volume", {}).get("size", "256m"),
+        data_volume_path=volume.get("path", "/var/local/edirunbook/data"),
+        data_volume_size=volume.get("size", "256m"),
         web_port=int(kind.get("web_port", 18080)),
-        database=DatabaseConfig(**(data.get("database") or {})),
-        substitutions={str(k): str(v) for k, v in (data.get("substitutions") or {}).items()},
-        timeouts={str(k): float(v) for k, v in (data.get("timeouts") or {}).items()},
+        database=DatabaseConfig(**_mapping(data, "database", file)),
+        substitutions=_substitutions(data.get("substitutions"), file),
+        timeouts={str(k): float(v) for k, v in _mapping(data, "timeouts", file).items()},
         raw=data,
     )
+
+
+def _mapping(data: dict[str, Any], key: str, file: Path) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{file}: '{key}' must be a mapping of settings, not {type(value).__name__}")
+    return value
+
+
+def _substitutions(value: Any, file: Path) -> dict[str, str]:
+    """Production text -> this environment's text, applied to the runbook's commands before they run."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str | int)
+                                              for k, v in value.items()):
+        raise ConfigError(f"{file}: 'substitutions' must map production text to this environment's text")
+    return {key: str(text) for key, text in value.items()}
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        return f"{error.problem} at line {error.problem_mark.line + 1}"
+    return str(error)

@@ -1,14 +1,13 @@
 """The environment's database: the DatabaseSpec an env.yaml + this checkout's credentials describe."""
 from __future__ import annotations
 
-from typing import Any
-
 from edirunbook import database
 from edirunbook.environment.config import EnvConfig
+from edirunbook.environment.credentials import Credentials
 from edirunbook.errors import EnvironmentNotReady
 
 
-def spec_for(config: EnvConfig, image: str, creds: Any) -> database.DatabaseSpec:
+def spec_for(config: EnvConfig, image: str, creds: Credentials) -> database.DatabaseSpec:
     db = config.database
     return database.DatabaseSpec(
         image=image, network=config.network, alias=db.alias, database=db.name, user=db.user,
@@ -16,24 +15,20 @@ def spec_for(config: EnvConfig, image: str, creds: Any) -> database.DatabaseSpec
         name=f"{config.cluster_name}-{db.alias}")
 
 
-def ensure(config: EnvConfig, image: str, creds: Any) -> database.RunningDatabase:
+def ensure(config: EnvConfig, image: str, creds: Credentials) -> database.RunningDatabase:
     """Reuse this checkout's running database, or start a new one."""
     spec = spec_for(config, image, creds)
     existing = database.find_existing(spec)
     if existing is not None:
-        if existing.status == "paused":
-            existing.unpause()
-        elif existing.status != "running":
-            existing.start(wait=False)
         try:
-            existing.wait_ready(config.timeout("database_ready", 120))
+            existing.ensure_running(config.timeout("database_ready", 120))
             return existing
         except EnvironmentNotReady:
             existing.remove()
     return database.start_database(spec, ready_timeout=config.timeout("database_ready", 120))
 
 
-def attach(config: EnvConfig, image: str, creds: Any) -> database.RunningDatabase:
+def attach(config: EnvConfig, image: str, creds: Credentials) -> database.RunningDatabase:
     found = database.find_existing(spec_for(config, image, creds))
     if found is None:
         raise EnvironmentNotReady(f"the database container of environment {config.name!r} is not running. "
@@ -41,20 +36,14 @@ def attach(config: EnvConfig, image: str, creds: Any) -> database.RunningDatabas
     return found
 
 
-def remove(config: EnvConfig, image: str, creds: Any) -> None:
+def remove(config: EnvConfig, image: str, creds: Credentials) -> None:
     found = database.find_existing(spec_for(config, image, creds))
     if found is not None:
         found.remove()
 
 
 def select_one(db: database.RunningDatabase) -> str:
-    connection = db.connect()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            value = cursor.fetchone()
-    finally:
-        connection.close()
-    if not value or value[0] != 1:
-        raise EnvironmentNotReady(f"SELECT 1 returned {value!r}")
+    rows = db.query("SELECT 1")
+    if rows != [(1,)]:
+        raise EnvironmentNotReady(f"SELECT 1 returned {rows!r}")
     return f"SELECT 1 -> 1 at 127.0.0.1:{db.port} as {db.spec.user}"

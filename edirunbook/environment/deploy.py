@@ -13,10 +13,11 @@ from kubernetes import client
 
 from edirunbook import cluster, images, paths
 from edirunbook.docker import daemon
-from edirunbook.environment.kind import Credentials, KindEnvironment
-from edirunbook.errors import EnvironmentNotReady
-from edirunbook.shell import CommandFailed, note, run, step
-from edirunbook.waiting import Observation, StopWaiting, wait_for
+from edirunbook.environment.credentials import Credentials
+from edirunbook.environment.kind import KindEnvironment
+from edirunbook.errors import CommandFailed, EnvironmentNotReady, StopWaiting
+from edirunbook.process import note, run, step
+from edirunbook.waiting import Observation, wait_for
 
 OVERLAY_IMAGE = "edirunbook/bots-edi:local"
 SECRET = "bots-edidb-secret"

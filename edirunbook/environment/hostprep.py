@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edirunbook.shell import run
+from edirunbook.process import run
 
 BLACKHOLES = ("10.96.0.0/16", "10.244.0.0/16")
 KUBELET_SYSCTLS = ("vm.overcommit_memory", "kernel.panic", "kernel.panic_on_oops")

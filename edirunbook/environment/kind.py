@@ -7,61 +7,20 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import string
 import threading
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from edirunbook import cluster, images, kindnode, paths, versions
+from edirunbook import cluster, gobuild, images, kindnode, paths, versions
 from edirunbook.docker import daemon
 from edirunbook.docker.daemon import Docker
 from edirunbook.environment import hostprep
 from edirunbook.environment.config import EnvConfig
-from edirunbook.errors import EnvironmentNotReady, SetupError
-from edirunbook.shell import CommandFailed, note, run, step
+from edirunbook.environment.credentials import Credentials
+from edirunbook.errors import CommandFailed, EnvironmentNotReady, SetupError
+from edirunbook.process import note, run, step
 from edirunbook.waiting import Observation, wait_for
-
-
-@dataclass
-class Credentials:
-    """Generated once per checkout, kept in .state/credentials.json (mode 600); never printed."""
-
-    root_password: str
-    password: str
-    django_secret_key: str
-
-    def __repr__(self) -> str:
-        return "Credentials(<hidden>)"
-
-    @classmethod
-    def load_or_create(cls) -> Credentials:
-        file = paths.state_dir() / "credentials.json"
-        if file.exists():
-            return cls(**json.loads(file.read_text()))
-        alphabet = string.ascii_letters + string.digits
-
-        def make(n: int) -> str:
-            return "".join(secrets.choice(alphabet) for _ in range(n))
-
-        creds = cls(root_password=make(24), password=make(24), django_secret_key=make(50))
-        file.touch(mode=0o600)
-        file.write_text(json.dumps(asdict(creds)))
-        return creds
-
-
-def tools_path() -> Path:
-    """Pinned kind and kubectl, linked into <cache>/bin (prepend it to PATH)."""
-    bin_dir = paths.bin_dir()
-    links = {"kind": kindnode.kind_binary(), "kubectl": kindnode.kubernetes_binaries() / "kubectl"}
-    for name, target in links.items():
-        link = bin_dir / name
-        if not link.is_symlink() or Path(os.readlink(link)) != target:
-            link.unlink(missing_ok=True)
-            link.symlink_to(target)
-    return bin_dir
 
 
 class KindEnvironment:
@@ -78,7 +37,7 @@ class KindEnvironment:
                 "PATH": f"{paths.bin_dir()}:{os.environ.get('PATH', '')}"}
 
     def kind(self, docker: Docker, *args: str, timeout: float = 600) -> str:
-        return run([str(kindnode.kind_binary()), *args], env=self._env(docker), timeout=timeout).stdout
+        return run([str(gobuild.kind_binary()), *args], env=self._env(docker), timeout=timeout).stdout
 
     def cluster_exists(self, docker: Docker) -> bool:
         names = self.kind(docker, "get", "clusters").split()
@@ -124,7 +83,7 @@ class KindEnvironment:
         known = self.read_state().get("node_image")
         if not (known and images.exists(docker, known)):
             daemon.check_disk_space()  # a cold build needs room; a warm cache does not
-        tools_path()
+        gobuild.tools_path()
         return {"node": self.node_image(docker), "database": self.database_image(docker)}
 
     # ---- lifecycle ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 from kubernetes import client
 
-from edirunbook import cluster, kindnode
+from edirunbook import cluster, gobuild, images
 from edirunbook.docker import daemon
 from edirunbook.errors import RunbookSuiteError
 from edirunbook.waiting import Observation, wait_for
@@ -34,15 +34,15 @@ def _timed(name: str, check: Callable[[], str]) -> CheckResult:
 
 
 def smoke_image(docker: daemon.Docker) -> str:
-    out = kindnode.small_binary("smoke")
+    out = gobuild.small_binary("smoke")
     ref = f"edirunbook/smoke:{out.key}"
-    kindnode.scratch_image(docker, out / "smoke", out.key, ref)  # cached by content hash inside
+    images.scratch_image(docker, out / "smoke", out.key, ref)  # cached by content hash inside
     return ref
 
 
 def run_checks(env: Any) -> list[CheckResult]:
     from edirunbook.environment import database_env
-    from edirunbook.environment.kind import Credentials
+    from edirunbook.environment.credentials import Credentials
 
     docker = daemon.connect().activate()
     state = env.read_state()

@@ -20,9 +20,8 @@ from edirunbook.coverage import (
     build_report,
     load_results,
     load_scenarios,
-    load_substitutions,
 )
-from edirunbook.errors import CoverageError
+from edirunbook.errors import ConfigError, CoverageError
 from edirunbook.runbook import parse_runbook
 
 DATA = Path(__file__).parent / "data"
@@ -97,37 +96,6 @@ def test_a_placeholder_in_the_scenario_matches_the_runbook_value_too() -> None:
         "kubectl scale deployment/bots-webserver -n edi --replicas=5",
         "kubectl scale deployment/bots-webserver -n edi --replicas=<n>",
     )
-
-
-# --- environments ---------------------------------------------------------------------------------
-
-
-def test_substitutions_come_from_the_environments_env_yaml() -> None:
-    assert load_substitutions(DATA / "environments", "kind") == SUBSTITUTIONS
-
-
-def test_an_environment_without_env_yaml_has_no_substitutions(tmp_path: Path) -> None:
-    (tmp_path / "kind").mkdir()
-    assert load_substitutions(tmp_path, "kind") == {}
-
-
-def test_an_unknown_environment_names_the_known_ones(tmp_path: Path) -> None:
-    (tmp_path / "kind").mkdir()
-    (tmp_path / "live").mkdir()
-    with pytest.raises(CoverageError, match=r"unknown environment 'k3d'.*choose one of \['kind', 'live'\] with --env"):
-        load_substitutions(tmp_path, "k3d")
-
-
-def test_substitutions_that_are_not_a_mapping_are_refused(tmp_path: Path) -> None:
-    write(tmp_path / "kind" / "env.yaml", "substitutions:\n  - bots-edi.pminc.me\n")
-    with pytest.raises(CoverageError, match="'substitutions' must map production text"):
-        load_substitutions(tmp_path, "kind")
-
-
-def test_an_env_yaml_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
-    write(tmp_path / "kind" / "env.yaml", "substitutions: [unclosed\n")
-    with pytest.raises(CoverageError, match=r"cannot read .*env\.yaml: expected ',' or ']'.* at line 2; fix its YAML"):
-        load_substitutions(tmp_path, "kind")
 
 
 # --- reading scenarios ----------------------------------------------------------------------------
@@ -475,6 +443,23 @@ def test_the_markdown_report_has_a_table_per_section_and_links_repeated_titles(t
     assert "\n## Quick Status Check\n" in markdown
     assert '`curl -sf https://bots-edi.pminc.me/health/ping && echo "✓ Healthy" \\|\\| echo "✗ Unhealthy"`' in markdown
     assert "Not shell, not counted: line 154, a promql block." in markdown
+
+
+def test_the_cli_applies_the_substitutions_of_the_environments_env_yaml(tmp_path: Path) -> None:
+    _, written, _ = run_cli(tmp_path)
+    backup = next(s for s in written["sections"] if s["slug"] == "database-backup")
+    assert next(c for c in backup["commands"] if c["line"] == 117)["status"] == "covered"
+    write(tmp_path / "environments" / "bare" / "env.yaml", "type: kind\n")
+    _, written, _ = run_cli(tmp_path, "--env", "bare", "--environments", str(tmp_path / "environments"))
+    backup = next(s for s in written["sections"] if s["slug"] == "database-backup")
+    assert next(c for c in backup["commands"] if c["line"] == 117)["status"] == "uncovered"
+
+
+def test_an_unknown_environment_is_a_config_error_for_the_cli_to_print(tmp_path: Path) -> None:
+    args = cli("--runbook", str(DATA / "runbook.md"), "--features", str(FEATURES), "--env", "k3d",
+               "--environments", str(DATA / "environments"), "--out", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"unknown environment 'k3d': .*choose one of kind \(ENV=NAME"):
+        args.func(args)
 
 
 def test_a_missing_runbook_is_a_coverage_error_for_the_cli_to_print(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Waits poll until done, treat errors as 'not yet', and on timeout show the last thing seen."""
 import pytest
 
-from edirunbook.waiting import Observation, WaitTimeout, wait_for
+from edirunbook.errors import StopWaiting, WaitTimeout
+from edirunbook.waiting import Observation, wait_for
 
 
 def test_returns_once_done() -> None:
@@ -27,8 +28,6 @@ def test_exceptions_are_waited_through_and_reported() -> None:
 
 
 def test_stop_waiting_ends_the_wait_at_once() -> None:
-    from edirunbook.waiting import StopWaiting
-
     calls = []
 
     def probe() -> Observation:

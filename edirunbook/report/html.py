@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from edirunbook.report_output import cells, headline
-from edirunbook.report_records import FAILED, OVER, ScenarioRecord, redact
-from edirunbook.report_tags import format_duration
+from edirunbook.durations import format_duration
+from edirunbook.report.model import FAILED, OVER, ScenarioRecord
+from edirunbook.report.secrets import redact
+from edirunbook.report.summary import cells, headline
 
 _STYLE = ("<style>.edirunbook table{border-collapse:collapse;margin:4px 0}"
           ".edirunbook td,.edirunbook th{border:1px solid #ccc;padding:2px 8px;text-align:left}"

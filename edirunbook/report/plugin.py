@@ -1,6 +1,7 @@
 """pytest plugin: runbook tags, `--tags` selection, timings against the runbook's targets, and the run's reports.
 
-Load it from the rootdir's (or the features folder's) conftest.py: `pytest_plugins = ["edirunbook.report"]`.
+Load it from the rootdir's (or the features folder's) conftest.py: `pytest_plugins = ["edirunbook.report"]`
+(the package re-exports this module's hooks and the recording API).
 
 Options:
   --tags EXPR          run only the scenarios whose tags match EXPR: pytest's -m grammar over tags, e.g.
@@ -11,7 +12,7 @@ Options:
 
 Every run writes into the report dir, also when scenarios fail or the run is interrupted: junit.xml
 (unless --junitxml was given), cucumber.json (unless --cucumberjson was given), report.html (pytest-html,
-self-contained, unless --html was given), summary.json and summary.md (schema in report_output.py), and prints
+self-contained, unless --html was given), summary.json and summary.md (schema in report/summary.py), and prints
 the table procedure | result | duration | recovery | runbook target | verdict.
 
 For steps and fixtures (all take the test's own `request`):
@@ -34,9 +35,8 @@ import pytest
 from pytest_bdd.parser import Feature, Scenario, ScenarioTemplate, Step
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
-from edirunbook.report_html import HtmlReportHooks, html_details
-from edirunbook.report_output import RunInfo, headline, summary_json, summary_markdown, table_rows
-from edirunbook.report_records import (
+from edirunbook.report.html import HtmlReportHooks, html_details
+from edirunbook.report.model import (
     ERROR,
     FAILED,
     NOT_RUN,
@@ -45,35 +45,12 @@ from edirunbook.report_records import (
     SCENARIO,
     ScenarioRecord,
     Stopwatch,
-    record_command,
-    record_duration,
     record_item_duration,
     record_of,
 )
-from edirunbook.report_secrets import first_line, redact, redact_report, register_secret, scrub_file
-from edirunbook.report_tags import (
-    PLAIN_TAGS,
-    VALUE_TAGS,
-    ReportError,
-    ScenarioTags,
-    TagSelection,
-    Target,
-    parse_duration,
-    plain_tag_known,
-    read_tags,
-)
-
-__all__ = [
-    "ReportError",
-    "Stopwatch",
-    "Target",
-    "parse_duration",
-    "record_command",
-    "record_duration",
-    "redact",
-    "register_secret",
-    "stopwatch",
-]
+from edirunbook.report.secrets import first_line, redact, redact_report, scrub_file
+from edirunbook.report.summary import RunInfo, headline, summary_json, summary_markdown, table_rows
+from edirunbook.report.tags import PLAIN_TAGS, VALUE_TAGS, ScenarioTags, TagSelection, plain_tag_known, read_tags
 
 SUMMARY_JSON, SUMMARY_MD = "summary.json", "summary.md"
 

@@ -1,4 +1,4 @@
-"""The run's summary as JSON, Markdown, a terminal table and HTML fragments for pytest-html.
+"""The run's summary as JSON, Markdown and the terminal table (report.html's parts: report/html.py).
 
 summary.json schema:
   {"run": {"started": ISO-8601, "finished": ISO-8601, "exit_status": int, "interrupted": bool,
@@ -24,19 +24,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from edirunbook.report_records import (
+from edirunbook.durations import format_duration
+from edirunbook.report.model import (
     ERROR,
     FAILED,
     NO_TARGET,
     NOT_RUN,
     OVER,
     PASSED,
+    SCENARIO,
     WITHIN,
     ScenarioRecord,
-    redact,
-    redact_value,
 )
-from edirunbook.report_tags import format_duration
+from edirunbook.report.secrets import redact, redact_value
 
 
 @dataclass
@@ -141,13 +141,13 @@ def summary_markdown(records: Sequence[ScenarioRecord], run: RunInfo) -> str:
             why = record.error or record.over_target_message() or record.result
             step = f" (step: {record.failed_step})" if record.failed_step else ""
             out.append(f"- **{_md(record.procedure)}**{_md(step)}: {_md(why)}")
-    timed = [r for r in records if any(t.name != "scenario" for t in r.timings)]
+    timed = [r for r in records if any(t.name != SCENARIO for t in r.timings)]
     if timed:
         out += ["", "## Timings", ""]
         for record in timed:
             parts = [f"{t.name} {format_duration(t.seconds)}" + (f" (target {t.target.text}: {t.verdict})"
                                                                  if t.target else "")
-                     for t in record.timings if t.name != "scenario"]
+                     for t in record.timings if t.name != SCENARIO]
             out.append(f"- {_md(record.procedure)}: " + ", ".join(parts))
     return redact("\n".join(out) + "\n")
 

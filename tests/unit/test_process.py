@@ -1,9 +1,10 @@
-"""Commands the suite runs itself: output captured, long builds streamed into their logs."""
+"""The build subprocesses the suite runs itself: output captured, long builds streamed into their logs."""
 from pathlib import Path
 
 import pytest
 
-from edirunbook.shell import CommandFailed, run
+from edirunbook.errors import CommandFailed
+from edirunbook.process import run
 
 
 def test_logged_commands_stream_into_the_log_and_return_their_output(tmp_path: Path) -> None:

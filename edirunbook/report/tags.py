@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import pytest
 from _pytest.mark.expression import Expression  # pytest's own -m grammar; pinned pytest, see pyproject
 
-from edirunbook.errors import RunbookSuiteError
+from edirunbook.durations import HELP as _DURATION_HELP_BASE
+from edirunbook.durations import format_duration, parse_duration
+from edirunbook.errors import DurationError, ReportError
 
 PLAIN_TAGS = {
     "destructive": "the scenario changes or breaks the environment (refused on live unless in game-day mode)",
@@ -30,25 +32,9 @@ VALUE_TAGS = {
     RUNBOOK: "runbook(slug): the scenario executes the runbook section with this slug (from @runbook:<slug>)",
     RTO: "rto(target): the runbook's recovery target for this procedure (from @rto:<duration>, e.g. 15m or 5-30m)",
 }
-_DURATION = re.compile(r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?")
 _BARE_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SLUG = re.compile(r"[\w-]+")  # the alphabet of runbook.slugify: GitHub's heading anchors
-_DURATION_HELP = "write it like 30s, 15m, 1h, 1h30m, or a range such as 5-30m"
-
-
-class ReportError(RunbookSuiteError):
-    """A scenario's tags, a timing record or a report cannot be used as given."""
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in `30s`, `15m`, `1h`, `1h30m` or `2.5m`; ReportError for anything else or for zero."""
-    match = _DURATION.fullmatch(text.strip())
-    if not text.strip() or match is None:
-        raise ReportError(f"{text!r} is not a duration: {_DURATION_HELP}")
-    seconds = sum(float(match[unit] or 0) * factor for unit, factor in (("h", 3600), ("m", 60), ("s", 1)))
-    if seconds <= 0:
-        raise ReportError(f"{text!r} is a zero duration: a target must be longer than that; {_DURATION_HELP}")
-    return seconds
+_DURATION_HELP = f"{_DURATION_HELP_BASE}, or a range such as 5-30m"
 
 
 @dataclass(frozen=True)
@@ -64,12 +50,12 @@ class Target:
     def parse(cls, text: str) -> Target:
         low_text, dash, high_text = text.partition("-")
         if not dash:
-            return cls(text, None, parse_duration(text))
+            return cls(text, None, parse_duration(text, _DURATION_HELP))
         if _BARE_NUMBER.fullmatch(low_text):  # "5-30m": the unit of the upper end applies to both
             low_text += high_text.rstrip("0123456789.")[-1:]
-        low, high = parse_duration(low_text), parse_duration(high_text)
+        low, high = parse_duration(low_text, _DURATION_HELP), parse_duration(high_text, _DURATION_HELP)
         if low >= high:
-            raise ReportError(f"{text!r} is a range whose lower end is not below its upper end; {_DURATION_HELP}")
+            raise DurationError(f"{text!r} is a range whose lower end is not below its upper end; {_DURATION_HELP}")
         return cls(text, low, high, low_text)
 
     @classmethod
@@ -83,18 +69,6 @@ class Target:
 
     def lower_end_met_by(self, seconds: float) -> bool | None:
         return None if self.low is None else seconds <= self.low
-
-
-def format_duration(seconds: float) -> str:
-    """Short and exact enough for a table: 850ms, 12.3s, 3m12s, 1h02m."""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    whole = round(seconds)
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 @dataclass(frozen=True)
@@ -139,7 +113,7 @@ def read_tags(tags: Iterable[str], where: str) -> tuple[ScenarioTags, list[str]]
         elif name == RTO:
             try:
                 targets.append(Target.parse(value))
-            except ReportError as error:
+            except DurationError as error:
                 problems.append(f"{where}: malformed recovery target @{tag}: {error}")
         else:
             problems.append(

@@ -1,9 +1,11 @@
-"""Runbook commands run as written, with this environment's names and captured values filled in."""
+"""The operator's runbook shell: commands run as written, with this environment's names and captured values
+filled in."""
 from pathlib import Path
 
 import pytest
 
-from edirunbook.runner import CommandError, RunbookShell, fill_placeholders, substitute
+from edirunbook.errors import CommandError
+from edirunbook.shell import RunbookShell, fill_placeholders, substitute
 
 
 def test_substitution_prefers_the_longest_match() -> None:

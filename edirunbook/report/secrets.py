@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-MASK = "***"
+from edirunbook import redaction
+from edirunbook.redaction import MASK
 
 _SECRETS: set[str] = set()
 
@@ -24,19 +25,14 @@ def register_secret(value: str) -> None:
         _SECRETS.add(value)
 
 
+def unregister_secret(value: str) -> None:
+    """Forget a value registered with register_secret (tests that register one clean up after themselves)."""
+    _SECRETS.discard(value)
+
+
 def redact(text: str) -> str:
     """`text` without any registered secret, also as Python's repr or JSON would quote it."""
-    for form in _quoted_forms():
-        text = text.replace(form, MASK)
-    return text
-
-
-def _quoted_forms() -> list[str]:
-    forms = set()
-    for secret in _SECRETS:
-        forms |= {secret, repr(secret)[1:-1], ascii(secret)[1:-1], json.dumps(secret)[1:-1],
-                  json.dumps(secret, ensure_ascii=False)[1:-1]}
-    return sorted(forms, key=len, reverse=True)
+    return redaction.redact(text, _SECRETS)
 
 
 def redact_value(value: Any) -> Any:
@@ -64,7 +60,7 @@ def scrub_file(path: Path) -> None:
 
 def _escaped_forms() -> list[str]:
     """Every quoted form, also HTML-escaped inside JSON inside HTML (pytest-html's logs), longest first."""
-    forms = set(_quoted_forms())
+    forms = set(redaction.quoted_forms(_SECRETS))
     for _ in range(2):
         forms |= {variant for form in forms for variant in _html_forms(form)}
         forms |= {json.dumps(form)[1:-1] for form in forms}

@@ -1,4 +1,5 @@
-"""What the suite records per scenario (result, timings, commands) and the verdict against the runbook's target."""
+"""The report model: what the suite records per scenario (result, timings, commands) and the verdict against
+the runbook's target; and how steps and fixtures record into it. The writers (summary, html) only read it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from edirunbook.report_secrets import redact, redact_value
-from edirunbook.report_tags import ReportError, ScenarioTags, Target, format_duration
+from edirunbook.durations import format_duration
+from edirunbook.errors import ReportError
+from edirunbook.report.secrets import redact, redact_value
+from edirunbook.report.tags import ScenarioTags, Target
 
 PASSED, FAILED, ERROR, NOT_RUN = "passed", "failed", "error", "not run"
 WITHIN, OVER, NO_TARGET = "within target", "OVER TARGET", "no target"
