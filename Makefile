@@ -12,7 +12,7 @@ MIN_COVERAGE ?= 0
 TAGS ?=
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: bench deploy integration help setup env-build env-up env-down env-check clean kubeconfig docker-host lint unit test verify coverage
+.PHONY: bench deploy integration help setup env-build env-up env-down env-check clean kubeconfig docker-host lint unit test verify coverage steps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ unit: $(VENV)/.installed ## the library's fast tests (no cluster)
 
 coverage: $(VENV)/.installed ## runbook coverage and drift: make coverage RUNBOOK=path MIN_COVERAGE=80
 	$(SUITE) coverage --runbook $(RUNBOOK) --features features --env $(ENV) --min-coverage $(MIN_COVERAGE)
+
+steps: $(VENV)/.installed ## write the step catalogue docs/steps.md from steps/ (checked by make unit)
+	$(SUITE) steps
 
 verify: $(VENV)/.installed ## the main job: every scenario on ENV (TAGS="readonly and not slow"; KEEP=1 leaves it up)
 	$(SUITE) env up

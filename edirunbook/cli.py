@@ -15,6 +15,7 @@ from edirunbook.errors import RunbookSuiteError
 COMMAND_MODULES = (
     "edirunbook.environment.commands",
     "edirunbook.coverage",
+    "edirunbook.catalogue",
 )
 
 
