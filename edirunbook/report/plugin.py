@@ -15,11 +15,12 @@ Every run writes into the report dir, also when scenarios fail or the run is int
 self-contained, unless --html was given), summary.json and summary.md (schema in report/summary.py), and prints
 the table procedure | result | duration | recovery | runbook target | verdict.
 
-For steps and fixtures (all take the test's own `request`):
+For steps and fixtures, from edirunbook.report (misuse raises edirunbook.errors.ReportError):
   record_duration(request, name, seconds, target_seconds=None)  a measured time; `recovery` is compared with @rto
   record_command(request, command, exit_code, output, seconds)  a shell command for the transcript
   stopwatch  (fixture) .start(name), .stop(name) -> seconds, `with stopwatch.measure(name): ...`
   register_secret(value)                                        never write or print `value` (process-wide)
+  unregister_secret(value)                                      forget it again (tests that register one)
 """
 
 from __future__ import annotations
