@@ -20,6 +20,10 @@ class Credentials:
     def __repr__(self) -> str:
         return "Credentials(<hidden>)"
 
+    def values(self) -> list[str]:
+        """Every secret value, for redaction."""
+        return [self.password, self.root_password, self.django_secret_key]
+
     @classmethod
     def load_or_create(cls) -> Credentials:
         file = paths.state_dir() / "credentials.json"
