@@ -6,6 +6,7 @@ The pinned tools the operator's shell and the environment use (kind, kubectl) ar
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ def go_env() -> dict[str, str]:
     return {"CGO_ENABLED": "0", "GOFLAGS": "-trimpath", "GOTOOLCHAIN": "local"}
 
 
+@functools.cache  # one `go env` per process: every cached binary's key asks for it
 def go_version() -> str:
     if not shutil.which("go"):
         raise BuildError("Go is not installed: the offline image build compiles Kubernetes from its Go "

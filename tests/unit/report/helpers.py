@@ -98,3 +98,15 @@ def junit_properties(pytester: pytest.Pytester, test_name: str) -> list[tuple[st
     root = ET.parse(pytester.path / "reports" / "junit.xml").getroot()
     case = next(c for c in root.iter("testcase") if c.get("name") == test_name)
     return [(p.get("name", ""), p.get("value", "")) for p in case.iter("property")]
+
+
+def own_steps(pytester: pytest.Pytester, name: str, code: str) -> None:
+    """Run the test's own step module `name` instead of the shared STEPS."""
+    (pytester.path / "test_steps.py").unlink()
+    pytester.makepyfile(**{name: code})
+
+
+def reports_showing(pytester: pytest.Pytester, text: str) -> list[str]:
+    """The report files of the last run that contain `text` (every one of REPORT_FILES must exist)."""
+    return [name for name in REPORT_FILES
+            if text in (pytester.path / "reports" / name).read_text(encoding="utf-8")]

@@ -13,7 +13,7 @@ import pytest
 from edirunbook.report import register_secret, unregister_secret
 from edirunbook.report.secrets import redact
 
-from .helpers import REPORT_FILES, feature, scenario_of
+from .helpers import feature, own_steps, reports_showing, scenario_of
 
 pytest_plugins = ["pytester"]
 
@@ -29,8 +29,7 @@ def test_a_registered_secret_never_appears_in_any_report_or_the_terminal(
           Scenario: Log in
             When the password is used
     """)
-    (suite.path / "test_steps.py").unlink()
-    suite.makepyfile(test_secret=f'''
+    own_steps(suite, "test_secret", f'''
         import logging
 
         from pytest_bdd import scenarios, when
@@ -55,9 +54,7 @@ def test_a_registered_secret_never_appears_in_any_report_or_the_terminal(
     result.assert_outcomes(failed=1)
     output = result.stdout.str() + result.stderr.str()
     assert "***" in output and secret not in output
-    for name in REPORT_FILES:
-        text = (suite.path / "reports" / name).read_text(encoding="utf-8")
-        assert "Pa55" not in text, f"{name} shows the secret"
+    assert reports_showing(suite, "Pa55") == [], "these reports show the secret"
     assert "mysql -uroot -p*** -e 'select 1'" in json.dumps(scenario_of(suite, "Log in")["commands"][0]["command"])
     result.stdout.fnmatch_lines(["FAILED test_secret.py::test_log_in - AssertionError: login failed with ***"])
 
@@ -76,8 +73,7 @@ def test_a_secret_registered_late_is_still_taken_out_of_every_report_file(
           Scenario: Register
             When the token is registered
     """)
-    (suite.path / "test_steps.py").unlink()
-    suite.makepyfile(test_late=f'''
+    own_steps(suite, "test_late", f'''
         from pytest_bdd import scenarios, then, when
 
         from edirunbook.report import register_secret
@@ -96,9 +92,7 @@ def test_a_secret_registered_late_is_still_taken_out_of_every_report_file(
             register_secret(TOKEN)
     ''')
     suite.runpytest().assert_outcomes(passed=1, failed=1)
-    for name in REPORT_FILES:
-        text = (suite.path / "reports" / name).read_text(encoding="utf-8")
-        assert "t0ken" not in text, f"{name} shows the secret"
+    assert reports_showing(suite, "t0ken") == [], "these reports show the secret"
     junit = (suite.path / "reports" / "junit.xml").read_text(encoding="utf-8")
     assert "bad token ***" in junit
 

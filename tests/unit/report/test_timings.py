@@ -6,7 +6,7 @@ import pytest
 
 from edirunbook.report.model import FAILED, OVER, WITHIN
 
-from .helpers import OPS, feature, junit_properties, scenario_of, summary
+from .helpers import OPS, feature, junit_properties, own_steps, scenario_of, summary
 
 pytest_plugins = ["pytester"]
 
@@ -91,7 +91,7 @@ def test_the_stopwatch_times_parts_of_a_scenario_and_refuses_misuse(suite: pytes
           Scenario: Time parts
             When the parts are timed
     """)
-    suite.makepyfile(test_stopwatch='''
+    own_steps(suite, "test_stopwatch", '''
         import pytest
         from pytest_bdd import scenarios, when
 
@@ -115,7 +115,6 @@ def test_the_stopwatch_times_parts_of_a_scenario_and_refuses_misuse(suite: pytes
             with pytest.raises(ReportError, match="'restore' is already running"):
                 stopwatch.start("restore")
     ''')
-    (suite.path / "test_steps.py").unlink()
     result = suite.runpytest()
     result.assert_outcomes(passed=1)
     assert [t["name"] for t in scenario_of(suite, "Time parts")["timings"]] == ["rollout", "recovery", "scenario"]
@@ -128,7 +127,7 @@ def test_recording_from_a_session_fixture_says_to_use_the_tests_request(suite: p
           Scenario: From a session fixture
             Given the cluster
     """)
-    suite.makepyfile(test_misuse='''
+    own_steps(suite, "test_misuse", '''
         import pytest
         from pytest_bdd import given, scenarios
 
@@ -146,7 +145,6 @@ def test_recording_from_a_session_fixture_says_to_use_the_tests_request(suite: p
         def _(cluster):
             pass
     ''')
-    (suite.path / "test_steps.py").unlink()
     result = suite.runpytest()
     result.assert_outcomes(failed=1)  # pytest-bdd sets up a step's fixtures when the step runs
     result.stdout.fnmatch_lines(["*record_duration needs the test's own `request` (function scope), not one of "
