@@ -18,7 +18,7 @@ from kubernetes.client import ApiClient
 
 from edirunbook import cluster
 from edirunbook.errors import AppError, RunbookSuiteError
-from edirunbook.waiting import Observation, wait_for
+from edirunbook.waiting import Observation, hold_for, wait_for
 
 WEBSERVER = "bots-webserver"
 JOBQUEUE = "bots-jobqueue"
@@ -62,14 +62,24 @@ class Bots:
         return {p.metadata.uid for p in self.deployment_pods(deployment)}
 
     def restart_counts(self, selector: str = "app=bots-edi") -> dict[str, int]:
-        return {p.metadata.name: sum(s.restart_count for s in p.status.container_statuses or [])
-                for p in self.pods(selector) if p.status.phase == "Running"}
+        return self.restart_counts_of([p for p in self.pods(selector) if p.status.phase == "Running"])
+
+    @staticmethod
+    def restart_counts_of(pods: list[client.V1Pod]) -> dict[str, int]:
+        return {p.metadata.name: sum(s.restart_count for s in p.status.container_statuses or []) for p in pods}
 
     def ready_endpoints(self, service: str) -> list[str]:
-        slices = client.DiscoveryV1Api(self.api).list_namespaced_endpoint_slice(
-            self.namespace, label_selector=f"kubernetes.io/service-name={service}").items
-        return sorted({addr for s in slices for e in s.endpoints or []
-                       if e.conditions and e.conditions.ready for addr in e.addresses})
+        return cluster.ready_addresses(cluster.list_endpoint_slices(self.api, self.namespace, service))
+
+    def service_selects_no_pod(self, service: str) -> str | None:
+        """Why the Service can have no endpoint at all (its selector matches no pod), or None."""
+        selector = self.core.read_namespaced_service(service, self.namespace).spec.selector or {}
+        if not selector:
+            return f"service/{service} has no selector, so Kubernetes gives it no endpoints"
+        if cluster.selected_pods(self.api, self.namespace, selector):
+            return None
+        labels = ",".join(f"{k}={v}" for k, v in selector.items())
+        return f"no pod matches the selector of service/{service} ({labels})"
 
     def probe_paths(self, deployment: str) -> dict[str, str]:
         """HTTP paths of the first container's startup, readiness and liveness probes."""
@@ -104,6 +114,10 @@ class Bots:
             ready = [p for p in pods if _pod_ready(p) and p.metadata.deletion_timestamp is None]
             gone = len(pods) - len([p for p in pods if p.metadata.deletion_timestamp is None])
             done = summary.done and dep.spec.replicas == want and len(pods) == want == len(ready)
+            if not done:
+                cluster.stop_if_hopeless(self.api, self.namespace, [p for p in pods if p not in ready
+                                                                     and p.metadata.deletion_timestamp is None],
+                                         f"deployment/{name}")
             return Observation(done, f"{summary.seen}; {len(pods)} pods ({gone} terminating), {len(ready)} Ready, "
                                f"want {want}")
 
@@ -112,10 +126,33 @@ class Bots:
         except RunbookSuiteError as error:
             raise AppError(f"{error}\n{self.diagnostics()}") from None
 
+    def wait_settled(self, name: str, *, seconds: float) -> None:
+        """The Deployment's pods stay all Ready, with no container restart, for `seconds`."""
+        first = self.restart_counts_of(self.deployment_pods(name))
+        want = self.apps.read_namespaced_deployment(name, self.namespace).spec.replicas
+
+        def probe() -> Observation:
+            pods = self.deployment_pods(name)
+            restarts = self.restart_counts_of(pods)
+            unready = [p.metadata.name for p in pods if not _pod_ready(p)]
+            restarted = [f"{pod} ({first.get(pod, 0)} -> {count})" for pod, count in restarts.items()
+                         if count > first.get(pod, 0)]
+            seen = f"{len(pods)} pods (want {want}); not Ready: {', '.join(unready) or 'none'}; restarted: " \
+                   f"{', '.join(restarted) or 'none'}"
+            return Observation(len(pods) == want and not unready and not restarted, seen)
+
+        try:
+            hold_for(f"deployment/{name} Ready without restarts", probe, seconds=seconds)
+        except RunbookSuiteError as error:
+            raise AppError(f"{error}\n{self.diagnostics()}") from None
+
     def wait_endpoints(self, service: str, count: int, *, timeout: float = 120) -> float:
         def probe() -> Observation:
             ready = self.ready_endpoints(service)
-            return Observation(len(ready) == count, f"{len(ready)} ready endpoints: {', '.join(ready) or 'none'}")
+            seen = f"{len(ready)} ready endpoints: {', '.join(ready) or 'none'}"
+            if count > 0 and not ready:
+                seen += "; " + (self.service_selects_no_pod(service) or "its pods are not Ready")
+            return Observation(len(ready) == count, seen)
 
         return wait_for(f"service/{service} to have {count} ready endpoints", probe, timeout=timeout)
 
@@ -161,9 +198,14 @@ class Bots:
             for state in ("Complete", "Failed"):
                 if conditions.get(state) == "True":
                     return Observation(True, state)
+            cluster.stop_if_hopeless(self.api, self.namespace, self.pods(f"job-name={name}"), f"job/{name}",
+                                     crash_loops=False)
             return Observation(False, f"job/{name}: active {job.status.active or 0}, failed {job.status.failed or 0}")
 
-        wait_for(f"job/{name} to finish", probe, timeout=timeout)
+        try:
+            wait_for(f"job/{name} to finish", probe, timeout=timeout)
+        except RunbookSuiteError as error:
+            raise AppError(f"{error}\n{self.diagnostics()}") from None
         job = self.batch.read_namespaced_job(name, self.namespace)
         return "Complete" if any(c.type == "Complete" and c.status == "True" for c in job.status.conditions) \
             else "Failed"

@@ -1,13 +1,25 @@
 """Reading and waiting on cluster state through the Kubernetes API (the kubernetes client)."""
 from __future__ import annotations
 
+import datetime
+import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from kubernetes import client, config
 from kubernetes.client import ApiClient
 
-from edirunbook.errors import EnvironmentNotReady
+from edirunbook.errors import EnvironmentNotReady, StopWaiting
 from edirunbook.waiting import Observation, wait_for
+
+# Container states a pod does not leave by waiting: the fix is in the manifests, the image or the Secrets.
+HOPELESS_WAITING = frozenset({"CreateContainerConfigError", "CreateContainerError", "ImagePullBackOff",
+                              "ErrImageNeverPull", "InvalidImageName", "RunContainerError"})
+# A crash loop is hopeless once it has gone round a few times (a first crash may wait for a dependency).
+CRASH_LOOP_RESTARTS = 3
+# Unschedulable, or a volume that cannot mount, for this long: nothing in the cluster is going to change it.
+STUCK_SECONDS = 30.0
 
 
 def connect(kubeconfig: Path, context: str | None = None) -> ApiClient:
@@ -49,11 +61,99 @@ def pod_summary(api: ApiClient, namespace: str, selector: str = "") -> list[str]
     return rows
 
 
+def pod_blockers(pods: Sequence[client.V1Pod], events: Iterable[client.CoreV1Event] = (), *,
+                 crash_loops: bool = True, now: datetime.datetime | None = None) -> list[str]:
+    """Why these pods can never become Ready, one line each naming the pod, the reason and its message.
+
+    Empty when waiting may still help. Hopeless: a container waiting in HOPELESS_WAITING, a crash loop
+    after CRASH_LOOP_RESTARTS restarts, a pod Unschedulable or failing to mount a volume (a missing
+    ConfigMap or Secret) for STUCK_SECONDS. `crash_loops=False` for a Job's pods: its backoffLimit ends the
+    loop with the Job Failed, which is an answer, not a reason to stop waiting.
+    """
+    now = now or datetime.datetime.now(datetime.UTC)
+    mount_failures = {e.involved_object.name: e.message for e in events
+                      if e.reason == "FailedMount" and e.involved_object is not None}
+    problems = []
+    for pod in pods:
+        name = pod.metadata.name
+        statuses = [*(pod.status.init_container_statuses or []), *(pod.status.container_statuses or [])]
+        for status in statuses:
+            waiting = status.state.waiting if status.state else None
+            if waiting is None:
+                continue
+            if waiting.reason in HOPELESS_WAITING or (
+                    crash_loops and waiting.reason == "CrashLoopBackOff"
+                    and status.restart_count >= CRASH_LOOP_RESTARTS):
+                detail = waiting.message or _last_termination(status)
+                problems.append(f"pod/{name} container {status.name}: {waiting.reason}"
+                                + (f": {detail}" if detail else ""))
+        scheduled = next((c for c in pod.status.conditions or [] if c.type == "PodScheduled"), None)
+        if scheduled is not None and scheduled.status == "False" and scheduled.reason == "Unschedulable" \
+                and _older_than(scheduled.last_transition_time, now):
+            problems.append(f"pod/{name}: Unschedulable: {scheduled.message}")
+        if name in mount_failures and pod.status.phase == "Pending" \
+                and _older_than(pod.metadata.creation_timestamp, now):
+            problems.append(f"pod/{name}: FailedMount: {mount_failures[name]}")
+    return problems
+
+
+def _last_termination(status: client.V1ContainerStatus) -> str:
+    terminated = status.last_state.terminated if status.last_state else None
+    if terminated is None:
+        return ""
+    return f"last exit {terminated.exit_code} ({terminated.reason or 'no reason'})" + (
+        f": {terminated.message.strip()}" if terminated.message else "")
+
+
+def _older_than(moment: datetime.datetime | None, now: datetime.datetime) -> bool:
+    return moment is not None and (now - moment).total_seconds() >= STUCK_SECONDS
+
+
+def selected_pods(api: ApiClient, namespace: str, labels: dict[str, str]) -> list[client.V1Pod]:
+    """The pods (not terminating) a label selector picks."""
+    selector = ",".join(f"{k}={v}" for k, v in labels.items())
+    return [p for p in client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=selector).items
+            if p.metadata.deletion_timestamp is None]
+
+
+def stop_if_hopeless(api: ApiClient, namespace: str, pods: Sequence[client.V1Pod], what: str, *,
+                     crash_loops: bool = True) -> None:
+    """Raise StopWaiting (with the causes and the recent events) when `pods` can never become Ready."""
+    if not pods:
+        return
+    events = client.CoreV1Api(api).list_namespaced_event(namespace).items
+    problems = pod_blockers(pods, events, crash_loops=crash_loops)
+    if problems:
+        names = {p.metadata.name for p in pods}
+        related = [e for e in events if e.involved_object is not None and e.involved_object.name in names]
+        raise StopWaiting(f"{what} cannot succeed:\n" + "\n".join(problems)
+                          + "\nrecent events of its pods:\n" + ("\n".join(_event_lines(related[-8:])) or "none"))
+
+
+def _event_lines(events: Iterable[client.CoreV1Event]) -> list[str]:
+    return [f"{e.type} {e.reason} {e.involved_object.kind}/{e.involved_object.name}: {e.message}" for e in events]
+
+
+def ready_addresses(slices: dict[str, Any]) -> list[str]:
+    """Ready endpoint addresses in an EndpointSliceList as the API serves it (JSON).
+
+    Read raw: the kubernetes client refuses a slice whose `endpoints` is null (a Service whose selector
+    matches no pod) with "Invalid value for `endpoints`, must not be `None`".
+    """
+    return sorted({address for item in slices.get("items") or [] for endpoint in item.get("endpoints") or []
+                   if (endpoint.get("conditions") or {}).get("ready") for address in endpoint.get("addresses") or []})
+
+
+def list_endpoint_slices(api: ApiClient, namespace: str, service: str) -> dict[str, Any]:
+    response = client.DiscoveryV1Api(api).list_namespaced_endpoint_slice(
+        namespace, label_selector=f"kubernetes.io/service-name={service}", _preload_content=False)
+    return dict(json.loads(response.data))
+
+
 def recent_events(api: ApiClient, namespace: str, limit: int = 10) -> list[str]:
     events = client.CoreV1Api(api).list_namespaced_event(namespace).items
     events.sort(key=lambda e: (e.last_timestamp or e.event_time or e.metadata.creation_timestamp))
-    return [f"{e.type} {e.reason} {e.involved_object.kind}/{e.involved_object.name}: {e.message}"
-            for e in events[-limit:]]
+    return _event_lines(events[-limit:])
 
 
 def deployment_summary(api: ApiClient, namespace: str, names: list[str] | None = None) -> Observation:
@@ -84,7 +184,10 @@ def wait_deployments_ready(api: ApiClient, namespace: str, names: list[str] | No
         seen = deployment_summary(api, namespace, names)
         if seen.done:
             return seen
-        pods = "\n".join(pod_summary(api, namespace))
-        return Observation(False, f"{seen.seen}\n{pods}")
+        deployments = client.AppsV1Api(api).list_namespaced_deployment(namespace).items
+        pods = [pod for d in deployments if names is None or d.metadata.name in names
+                for pod in selected_pods(api, namespace, d.spec.selector.match_labels or {})]
+        stop_if_hopeless(api, namespace, pods, f"the rollout of {', '.join(names or ['the deployments'])}")
+        return Observation(False, f"{seen.seen}\n" + "\n".join(pod_summary(api, namespace)))
 
     return wait_for(what, probe, timeout=timeout)

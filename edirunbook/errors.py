@@ -66,5 +66,9 @@ class WaitTimeout(RunbookSuiteError):
         self.last_seen = last_seen
 
 
+class NotSettled(RunbookSuiteError):
+    """A state that was reached did not hold for the settling period (a pod went unready or restarted)."""
+
+
 class StopWaiting(RunbookSuiteError):
     """Raised by a probe when the awaited state can no longer come (a Job failed): ends the wait at once."""

@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from edirunbook.errors import StopWaiting, WaitTimeout
+from edirunbook.errors import NotSettled, StopWaiting, WaitTimeout
 
 
 @dataclass
@@ -35,4 +35,18 @@ def wait_for(what: str, probe: Callable[[], Observation], *, timeout: float, int
             last = f"{type(error).__name__}: {error}"
         if time.monotonic() >= deadline:
             raise WaitTimeout(what, timeout, last)
+        time.sleep(interval)
+
+
+def hold_for(what: str, probe: Callable[[], Observation], *, seconds: float, interval: float = 1.0) -> None:
+    """Check that `probe` keeps reporting done for `seconds` (a rollout that stays up, not one that crashes
+    a moment later); NotSettled says when it stopped holding and what was seen then."""
+    started = time.monotonic()
+    while True:
+        observation = probe()
+        held = time.monotonic() - started
+        if not observation.done:
+            raise NotSettled(f"{what} did not hold for {seconds:.0f}s: after {held:.1f}s:\n{observation.seen}")
+        if held >= seconds:
+            return
         time.sleep(interval)

@@ -39,11 +39,13 @@ def note_restarts(ctx: ScenarioContext) -> None:
 
 @then(parsers.parse("deployment {name} runs only new pods, all Ready, within {timeout}"))
 def only_new_pods(ctx: ScenarioContext, request: pytest.FixtureRequest, name: str, timeout: str) -> None:
-    """The Deployment is rolled out and Ready, and none of the noted pods is among its pods."""
+    """The Deployment is rolled out, none of the noted pods is among its pods, and the new ones stay Ready
+    with no container restart for the settling period (env.yaml `timeouts.settle`, default 10s)."""
     took = ctx.bots.wait_deployment(name, timeout=parse_duration(timeout))
     old = ctx.noted_uids[name] & ctx.bots.pod_uids(name)
     assert not old, f"deployment/{name} still runs pods from before the restart: {sorted(old)}\n" \
         f"{ctx.bots.diagnostics()}"
+    ctx.bots.wait_settled(name, seconds=ctx.env.config.timeout("settle", 10))
     record_duration(request, f"{name} rollout to Ready", took)
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import yaml
 from kubernetes import client
 
 from edirunbook import cluster, images, paths
 from edirunbook.docker import daemon
 from edirunbook.environment.credentials import Credentials
 from edirunbook.environment.kind import KindEnvironment
-from edirunbook.errors import CommandFailed, EnvironmentNotReady, StopWaiting
+from edirunbook.errors import AppError, CommandFailed, EnvironmentNotReady, StopWaiting
 from edirunbook.process import note, run, step
 from edirunbook.waiting import Observation, wait_for
 
@@ -98,6 +99,20 @@ def render(env: KindEnvironment, image: str) -> str:
     return kubectl(env, "kustomize", str(env.config.directory)).replace(OVERLAY_IMAGE, image)
 
 
+def deployed_object(manifests: str, kind: str, name: str, where: str) -> dict[str, Any]:
+    """The object `kind/name` of rendered manifests; AppError naming what is there instead when it is missing."""
+    docs = [doc for doc in yaml.safe_load_all(manifests) if doc]
+    for doc in docs:
+        if doc.get("kind") == kind and doc["metadata"]["name"] == name:
+            return dict(doc)
+    similar = sorted(doc["metadata"]["name"] for doc in docs
+                     if doc.get("kind") == kind and doc["metadata"]["name"].startswith(f"{name}-"))
+    hint = (f" It has {', '.join(similar)}: a generated name suffix, so `kubectl ... {kind.lower()} {name}` in the "
+            "runbook finds nothing. Give the generator `options: {disableNameSuffixHash: true}`.") if similar else ""
+    raise AppError(f"The {kind} {name!r} that the runbook's procedures use does not exist under that name in {where}."
+                   + hint)
+
+
 def apply(env: KindEnvironment, manifests: str) -> None:
     try:
         kubectl(env, "apply", "-f", "-", input=manifests)
@@ -122,6 +137,8 @@ def job_complete(api: Any, namespace: str, name: str) -> Observation:
         if pods:
             logs = client.CoreV1Api(api).read_namespaced_pod_log(pods[-1].metadata.name, namespace, tail_lines=20)
         raise StopWaiting(f"job/{name} failed; last log lines of its pod:\n{logs}")
+    pods = client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=f"job-name={name}").items
+    cluster.stop_if_hopeless(api, namespace, pods, f"job/{name}", crash_loops=False)
     seen = (f"job/{name}: succeeded {job.status.succeeded or 0}, failed {job.status.failed or 0}, "
             f"active {job.status.active or 0}")
     return Observation(conditions.get("Complete") == "True", seen)

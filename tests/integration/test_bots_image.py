@@ -310,6 +310,8 @@ def test_jobqueue_runs_a_queued_engine_job(stack: Stack) -> None:
         return Observation(probe.returncode == 0, docker("logs", queue, check=False).stderr[-500:])
 
     wait_for("the job queue server to listen on 127.0.0.1:28082", listening, timeout=60)
+    ready = docker("exec", queue, "python", "-m", "botsedi.jobqueue_ready", "28082", check=False)
+    assert ready.returncode == 0, f"the readiness check fails on a working queue: {ready.stdout}{ready.stderr}"
     before = stack.max_idta()
     stack.drop_in("ORDERS_good.edi", rename="queued-")
     queued = docker("exec", queue, "bots-job2queue", "bots-engine", "--new")

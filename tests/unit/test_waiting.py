@@ -1,8 +1,8 @@
 """Waits poll until done, treat errors as 'not yet', and on timeout show the last thing seen."""
 import pytest
 
-from edirunbook.errors import StopWaiting, WaitTimeout
-from edirunbook.waiting import Observation, wait_for
+from edirunbook.errors import NotSettled, StopWaiting, WaitTimeout
+from edirunbook.waiting import Observation, hold_for, wait_for
 
 
 def test_returns_once_done() -> None:
@@ -38,3 +38,23 @@ def test_stop_waiting_ends_the_wait_at_once() -> None:
         wait_for("the job", probe, timeout=5, interval=0.01)
     assert len(calls) == 1
 
+
+
+def test_hold_for_returns_when_the_state_holds_for_the_whole_period() -> None:
+    checks = []
+
+    def steady() -> Observation:
+        checks.append(1)
+        return Observation(True, "2/2 Ready")
+
+    hold_for("the pods Ready", steady, seconds=0.05, interval=0.01)
+    assert len(checks) >= 2
+
+
+def test_hold_for_says_when_the_state_stopped_holding_and_what_was_seen() -> None:
+    states = iter([Observation(True, "1/1 Ready"), Observation(False, "bots-jobqueue-x: restarted 0 -> 1")])
+    with pytest.raises(NotSettled) as error:
+        hold_for("deployment/bots-jobqueue Ready without restarts", lambda: next(states), seconds=5, interval=0.01)
+    message = str(error.value)
+    assert message.startswith("deployment/bots-jobqueue Ready without restarts did not hold for 5s: after ")
+    assert "restarted 0 -> 1" in message

@@ -96,6 +96,8 @@ def start() -> None:
     thread.start()
     server = SimpleXMLRPCServer(("127.0.0.1", port), logRequests=False, allow_none=True)
     server.register_instance(jobqueue)
+    # readiness (botsedi.jobqueue_ready): the server answers and the launcher still runs
+    server.register_function(thread.is_alive, "ping")
 
     def _stop(signum, frame):
         raise KeyboardInterrupt
