@@ -12,7 +12,7 @@ MIN_COVERAGE ?= 0
 TAGS ?=
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: bench deploy integration help setup env-build env-up env-down env-check clean kubeconfig docker-host lint unit test verify coverage steps
+.PHONY: bench deploy integration help setup env-build env-up env-down env-check clean kubeconfig docker-host lint manifest-lint unit test verify coverage steps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ lint: $(VENV)/.installed ## ruff and mypy on the project's Python code
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+manifest-lint: $(VENV)/.installed ## kube-score on every environment's manifests (exceptions: environments/manifest-lint.yaml)
+	$(SUITE) manifest-lint
+
 unit: $(VENV)/.installed ## the library's fast tests (no cluster)
 	$(PYTEST) tests/unit -q -p no:edirunbook.report
 
@@ -77,7 +80,7 @@ integration: $(VENV)/.installed ## image tests (MariaDB, Bots EDI) against the D
 	EDIRUNBOOK_BASE_IMAGE=$$($(SUITE) env base-image) DOCKER_HOST=$$($(SUITE) env docker-host) \
 	  $(PYTEST) tests/integration -q -p no:edirunbook.report
 
-test: lint unit integration verify ## everything CI runs: lint, unit tests, the image tests, then verify
+test: lint unit manifest-lint integration verify ## everything CI runs: lint, unit tests, manifest lint, the image tests, then verify
 
 bench: $(VENV)/.installed ## speed figures: warm env-up vs a bare kind create cluster
 	$(SUITE) env bench

@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "edirunbook.environment.commands",
     "edirunbook.coverage",
     "edirunbook.catalogue",
+    "edirunbook.manifestlint",
 )
 
 

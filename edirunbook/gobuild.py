@@ -95,6 +95,11 @@ def kind_binary() -> Path:
     return _go_build("kind", None, [f"sigs.k8s.io/kind@{versions.KIND}"], ["kind"], install=True) / "kind"
 
 
+def kube_score_binary() -> Path:
+    return _go_build("kube-score", None, [f"github.com/zegl/kube-score/cmd/kube-score@{versions.KUBE_SCORE}"],
+                     ["kube-score"], install=True) / "kube-score"
+
+
 def crictl_binary() -> Path:
     return _go_build("crictl", None, [f"sigs.k8s.io/cri-tools/cmd/crictl@{versions.CRICTL}"], ["crictl"],
                      install=True) / "crictl"

@@ -20,3 +20,6 @@ DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 # The official MySQL image where a registry is reachable (the production database is MySQL 8).
 MYSQL_IMAGE = "mysql:8.0"
+# kube-score v1.20.0: the manifest linter `make manifest-lint` runs. Chosen because it builds from the Go module
+# proxy here and checks offline (kube-linter is not served; kubeconform needs JSON schemas from GitHub).
+KUBE_SCORE = "v1.20.0"

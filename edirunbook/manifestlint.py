@@ -1,0 +1,81 @@
+"""`make manifest-lint`: kube-score, built here from its Go module, on every environment's rendered manifests.
+
+The project's deliberate exceptions and their reasons are in environments/manifest-lint.yaml; a finding
+kube-score reports as CRITICAL or WARNING that no exception covers fails the lint, naming the object.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from edirunbook import gobuild, paths
+from edirunbook.errors import CommandFailed, ConfigError
+from edirunbook.process import run
+
+EXCEPTIONS = paths.ENVIRONMENTS_DIR / "manifest-lint.yaml"
+FAILING = ("[CRITICAL]", "[WARNING]")
+
+
+@dataclass(frozen=True)
+class LintResult:
+    environment: str
+    findings: list[str]
+
+
+def exceptions(file: Path = EXCEPTIONS) -> dict[str, str]:
+    """check name -> the reason it is ignored; every exception must say why."""
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"cannot read {file}: {error}") from None
+    ignored = data.get("ignore") or {}
+    if not isinstance(ignored, dict):
+        raise ConfigError(f"{file}: 'ignore' must map a kube-score check to the reason it is ignored")
+    unexplained = sorted(name for name, reason in ignored.items() if not str(reason or "").strip())
+    if unexplained:
+        raise ConfigError(f"{file}: give a reason for ignoring {', '.join(unexplained)}")
+    return {str(name): str(reason) for name, reason in ignored.items()}
+
+
+def findings(output: str) -> list[str]:
+    """The lines of kube-score's `ci` output that fail the lint."""
+    return [line.strip() for line in output.splitlines() if line.startswith(FAILING)]
+
+
+def environments() -> list[str]:
+    """Every environment with manifests of its own (env.yaml and kustomization.yaml)."""
+    return sorted(p.parent.name for p in paths.ENVIRONMENTS_DIR.glob("*/env.yaml")
+                  if (p.parent / "kustomization.yaml").exists())
+
+
+def lint(environment: str, ignored: dict[str, str]) -> LintResult:
+    kubectl = gobuild.kubernetes_binaries() / "kubectl"
+    manifests = run([kubectl, "kustomize", paths.ENVIRONMENTS_DIR / environment]).stdout
+    argv: list[str | Path] = [gobuild.kube_score_binary(), "score", "--output-format", "ci"]
+    for name in ignored:
+        argv += ["--ignore-test", name]
+    result = run([*argv, "-"], input=manifests, check=False)
+    if result.returncode not in (0, 1):  # 1: it found something; anything else: it did not run
+        raise CommandFailed([str(a) for a in argv], result.returncode, result.stdout)
+    return LintResult(environment, findings(result.stdout))
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("manifest-lint", help="kube-score on every environment's rendered manifests")
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    ignored = exceptions()
+    failed = False
+    for environment in environments():
+        result = lint(environment, ignored)
+        failed |= bool(result.findings)
+        print(f"environments/{environment}: {len(result.findings)} finding(s)"
+              + (f" (deliberately ignored: {', '.join(ignored)}; reasons in {EXCEPTIONS.name})" if ignored else ""))
+        for line in result.findings:
+            print(f"  {line}")
+    return 1 if failed else 0
