@@ -11,4 +11,5 @@ pytest_plugins = [
     "steps.backup",
     "steps.disk",
     "steps.rollout",
+    "steps.conformance",
 ]

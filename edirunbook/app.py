@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from kubernetes import client
@@ -26,6 +27,8 @@ ENGINE_CRONJOB = "bots-engine"
 BOTS_HOME = "/home/bots/.bots"
 INFILE_DIR = f"{BOTS_HOME}/botssys/infile/edifact_orders"
 SAMPLES_DIR = "/opt/bots/samples"
+# The long-running components the runbook operates on, as `kind/name`.
+WORKLOADS = (f"deployment/{WEBSERVER}", f"deployment/{JOBQUEUE}", f"cronjob/{ENGINE_CRONJOB}")
 
 
 @dataclass
@@ -90,6 +93,28 @@ class Bots:
             if probe is not None and probe.http_get is not None:
                 paths[kind] = probe.http_get.path
         return paths
+
+    def live_object(self, ref: str) -> dict[str, Any]:
+        """The object `kind/name` in the namespace as the API serves it (`kubectl get -o json`'s field names)."""
+        kind, _, name = ref.partition("/")
+        readers = {"deployment": ("Deployment", self.apps.read_namespaced_deployment),
+                   "cronjob": ("CronJob", self.batch.read_namespaced_cron_job),
+                   "job": ("Job", self.batch.read_namespaced_job),
+                   "service": ("Service", self.core.read_namespaced_service),
+                   "persistentvolumeclaim": ("PersistentVolumeClaim",
+                                             self.core.read_namespaced_persistent_volume_claim)}
+        if kind.lower() not in readers or not name:
+            raise AppError(f"{ref!r} is not an object this suite reads: write kind/name with kind one of "
+                           f"{', '.join(readers)}")
+        kind_name, reader = readers[kind.lower()]
+        try:
+            obj = dict(self.api.sanitize_for_serialization(reader(name, self.namespace)))
+        except client.ApiException as error:
+            if error.status == 404:
+                raise AppError(f"{ref} does not exist in namespace {self.namespace}") from None
+            raise
+        obj["kind"] = kind_name
+        return obj
 
     def workload_images(self) -> dict[str, list[str]]:
         """The images each Bots EDI workload's pod template runs: deployment/<name> and cronjob/bots-engine."""

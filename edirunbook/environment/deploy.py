@@ -80,7 +80,7 @@ def deploy(env: KindEnvironment) -> dict[str, float]:
     t0 = time.monotonic()
     with step(f"applying environments/{env.config.name} (image {ref})"):
         kubectl(env, "delete", "job", DB_INIT_JOB, "-n", namespace, "--ignore-not-found", "--wait=true")
-        apply(env, manifests)
+        apply_as_shipped(env, manifests)
     timeout = env.config.timeout("pod_ready", 180)
     with step(f"waiting for job/{DB_INIT_JOB} to complete"):
         wait_for(f"job/{DB_INIT_JOB} to complete", lambda: job_complete(api, namespace, DB_INIT_JOB),
@@ -111,6 +111,21 @@ def deployed_object(manifests: str, kind: str, name: str, where: str) -> dict[st
             "runbook finds nothing. Give the generator `options: {disableNameSuffixHash: true}`.") if similar else ""
     raise AppError(f"The {kind} {name!r} that the runbook's procedures use does not exist under that name in {where}."
                    + hint)
+
+
+def apply_as_shipped(env: KindEnvironment, manifests: str) -> None:
+    """Apply the manifests, and put back what `kubectl apply` leaves as an earlier run changed it.
+
+    The known state suspends the engine CronJob through the API; apply keeps a field its manifest does not
+    name, so a CronJob shipped without `suspend` would stay suspended. Here it gets the manifest's value.
+    """
+    apply(env, manifests)
+    batch = client.BatchV1Api(cluster.connect(env.kubeconfig))
+    for doc in yaml.safe_load_all(manifests):
+        if doc and doc.get("kind") == "CronJob":
+            suspend = bool((doc.get("spec") or {}).get("suspend", False))
+            batch.patch_namespaced_cron_job(doc["metadata"]["name"], doc["metadata"].get("namespace")
+                                            or env.config.namespace, {"spec": {"suspend": suspend}})
 
 
 def apply(env: KindEnvironment, manifests: str) -> None:

@@ -1,7 +1,7 @@
 """Scenario tags: which exist, what `@rto:5-30m` means, and `--tags` selection with pytest's `-m` grammar.
 
 Tags in a .feature file (pytest-bdd passes them without the `@`):
-  plain      `destructive`, `readonly`, `slow`, `smoke`, or any marker registered in the `markers` ini option
+  plain      `destructive`, `readonly`, `slow`, `smoke`, `shipped`, or any marker registered in the `markers` ini option
   runbook    `runbook:<section-slug>` -- the runbook section the scenario executes (several allowed)
   rto        `rto:<duration>` -- the runbook's recovery target: `30s`, `15m`, `1h`, `1h30m`, or a range
              `5-30m` (`30s-2m`); the verdict uses the upper end and says whether the lower end was met
@@ -26,6 +26,8 @@ PLAIN_TAGS = {
     "readonly": "the scenario only reads: safe against any environment",
     "slow": "the scenario takes minutes (waits for rollouts, restores, recoveries)",
     "smoke": "a quick check that the environment answers at all",
+    "shipped": "the scenario reads the deployment as `make deploy` left it: it runs first, before the known state "
+    "changes anything",
 }
 RUNBOOK, RTO = "runbook", "rto"
 VALUE_TAGS = {
