@@ -34,5 +34,6 @@ def fill(bots: Bots) -> str:
     return bots.exec_web(_FILL, timeout=300)
 
 
-def remove_fillers(bots: Bots) -> None:
-    bots.exec_web(f"rm -f {FILLER_GLOB}")
+def remove_fillers(bots: Bots) -> int:
+    """Remove the files fill() wrote; returns how many there were."""
+    return int(bots.exec_web(f"n=$(ls {FILLER_GLOB} 2>/dev/null | wc -l); rm -f {FILLER_GLOB}; echo $n").strip())
