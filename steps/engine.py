@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from pytest_bdd import given, parsers, then
+from pytest_bdd import given, parsers, then, when
 
 from edirunbook import app, botsdb
 from edirunbook.durations import parse_duration
@@ -20,6 +20,26 @@ def sample_inbound(ctx: ScenarioContext, sample: str) -> None:
 @given(parsers.parse('the engine has translated the sample file "{sample}" {count:d} times'))
 def engine_translated(ctx: ScenarioContext, sample: str, count: int) -> None:
     """That many copies dropped inbound, then one engine Job from the CronJob run to Complete."""
+    _engine_run(ctx, sample, count)
+
+
+@when(parsers.parse('the engine translates the sample file "{sample}"'))
+def engine_translates(ctx: ScenarioContext, sample: str) -> None:
+    """A copy dropped inbound, then one engine Job from the CronJob (its current image) run to Complete."""
+    _engine_run(ctx, sample, 1)
+
+
+@then(parsers.parse('the newest translated order has fields separated by "{separator}"'))
+def newest_order_separator(ctx: ScenarioContext, separator: str) -> None:
+    """The newest file in botssys/outfile/edifact_orders starts `HEA<separator>`: the grammar that made it."""
+    newest = ctx.bots.exec_web(f"cd {app.BOTS_HOME}/botssys/outfile/edifact_orders && ls -t | head -1").strip()
+    assert newest, "the outbound directory botssys/outfile/edifact_orders is empty"
+    first = ctx.bots.exec_web(f"head -1 {app.BOTS_HOME}/botssys/outfile/edifact_orders/{newest}").strip()
+    assert first.startswith(f"HEA{separator}"), \
+        f"the newest order {newest} starts {first[:40]!r}, not HEA{separator}: the running engine used another grammar"
+
+
+def _engine_run(ctx: ScenarioContext, sample: str, count: int) -> None:
     for n in range(count):
         ctx.bots.drop_sample(sample, as_name=f"{n}-{sample}")
     name = f"bots-engine-seed-{int(time.time())}"

@@ -5,7 +5,7 @@ import shlex
 
 from pytest_bdd import given, parsers, then
 
-from edirunbook.environment.deploy import make_image_available
+from edirunbook.environment.deploy import make_release_available
 from edirunbook.shell import substitute
 from fixtures.scenario import ScenarioContext
 
@@ -35,11 +35,11 @@ def pods_read_config(ctx: ScenarioContext, name: str, text: str) -> None:
     assert not missing, f"pods still read the old {BOTS_INI}: {', '.join(missing)}"
 
 
-@given(parsers.parse('the image "{image}" is available to the cluster'))
-def image_available(ctx: ScenarioContext, image: str) -> None:
-    """The deployed image is tagged with this name (after substitutions) and loaded into the kind node."""
-    target = substitute(image, ctx.env.config.substitutions)
-    make_image_available(ctx.env.kind, ctx.env.app_image, target)
+@given(parsers.parse('release v1.2.0 of the image is available to the cluster as "{image}"'))
+def release_available(ctx: ScenarioContext, image: str) -> None:
+    """images/bots-edi-release built on the deployed image (its output grammar writes `;` instead of `,`),
+    tagged with this name (after substitutions) and loaded into the kind node."""
+    make_release_available(ctx.env.kind, ctx.env.app_image, substitute(image, ctx.env.config.substitutions))
 
 
 @then(parsers.parse('every Bots EDI workload runs the image "{image}"'))

@@ -135,11 +135,14 @@ def apply(env: KindEnvironment, manifests: str) -> None:
         raise EnvironmentNotReady(f"kubectl apply of environments/{env.config.name} failed:\n{error}") from None
 
 
-def make_image_available(env: KindEnvironment, source: str, target: str) -> None:
-    """Tag an image the daemon has under another name and load it into the node (a release, here)."""
+def make_release_available(env: KindEnvironment, deployed: str, target: str) -> str:
+    """Build images/bots-edi-release on the deployed image (a release that changes what the engine does), tag
+    it `target` and load it into the node; returns the content-hashed ref."""
     docker = daemon.connect().activate()
-    images.tag(docker, source, target)
+    ref = images.recipe(docker, "bots-edi-release", deployed)
+    images.tag(docker, ref, target)
     env.kind(docker, "load", "docker-image", "--name", env.config.cluster_name, target)
+    return ref
 
 
 def job_complete(api: Any, namespace: str, name: str) -> Observation:

@@ -1,10 +1,13 @@
 @runbook:update-container-image
 Feature: Update container image
-  A new release tag rolls out to both Deployments and to the engine's CronJob.
+  A new release tag rolls out to both Deployments and to the engine's CronJob, and what the release
+  changed is what the engine then does: release v1.2.0 writes semicolon-separated orders. The grammars
+  and mappings live in usersys on the data volume; the image replaces them there when its own differ, so
+  a release reaches the running deployment (docs/runbook.md).
 
-  Scenario: The webserver, the job queue and the engine move to a new image tag
+  Scenario: The webserver, the job queue and the engine move to a new release
     Given the Bots EDI deployment is healthy
-    And the image "harbor.pminc.me/priv/bots-edi:v1.2.0" is available to the cluster
+    And release v1.2.0 of the image is available to the cluster as "harbor.pminc.me/priv/bots-edi:v1.2.0"
     And the pods of deployment bots-webserver are noted
     When the operator runs:
       """
@@ -22,3 +25,5 @@ Feature: Update container image
     Then deployment bots-webserver runs only new pods, all Ready, within 3m
     And deployment bots-jobqueue has 1 Ready pods within 3m
     And every Bots EDI workload runs the image "harbor.pminc.me/priv/bots-edi:v1.2.0"
+    When the engine translates the sample file "ORDERS_good.edi"
+    Then the newest translated order has fields separated by ";"

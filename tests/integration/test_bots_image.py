@@ -364,3 +364,17 @@ def test_missing_database_settings_stop_a_component_with_a_clear_message(stack: 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "DB_USER, DB_PASSWORD, DB_HOST, DJANGO_SECRET_KEY not set" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_new_image_replaces_the_usersys_on_the_volume(stack: Stack) -> None:
+    """usersys belongs to the image: a release's grammars and mappings reach a running deployment."""
+    show = ("from botsedi import paths; "
+            "print(open(paths.USERSYS_DIR + '/grammars/csv/orders_out.py').read().splitlines()[-1])")
+    release = stack.run("-c", "cp -r /opt/bots/usersys /tmp/seed && echo '# release v2' >> "
+                        "/tmp/seed/grammars/csv/orders_out.py && BOTS_USERSYS_SEED=/tmp/seed "
+                        f"python -m botsedi.entrypoint python -c \"{show}\"", entrypoint="sh")
+    assert release.returncode == 0, release.stdout + release.stderr
+    assert "usersys replaced by the image's" in release.stdout + release.stderr, release.stdout + release.stderr
+    assert release.stdout.strip().splitlines()[-1] == "# release v2", release.stdout
+    back = stack.run("sh", "-c", f"python -c \"{show}\"")  # the deployed image again: its usersys back
+    assert back.returncode == 0 and "# release v2" not in back.stdout, back.stdout + back.stderr

@@ -5,11 +5,16 @@ only when their content changed (so a pod can still start while the volume is fu
 """
 
 import configparser
+import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
 
 from botsedi import paths
+
+
+STAMP = ".image-stamp"
 
 
 class PrepareError(Exception):
@@ -53,21 +58,60 @@ def write_config() -> list:
     return changed
 
 
-def seed_usersys() -> bool:
-    """Copy the image's usersys (grammars, mappings, charsets, scripts) to the volume if it is not there."""
-    if os.path.isdir(paths.USERSYS_DIR):
-        return False
-    tmp = tempfile.mkdtemp(dir=paths.ENV_DIR, prefix=".usersys.")
+def image_usersys_stamp() -> str:
+    """sha256 over the image's usersys (paths and contents), the version of the grammars and mappings it ships."""
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(paths.USERSYS_SEED_DIR):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            digest.update(os.path.relpath(path, paths.USERSYS_SEED_DIR).encode() + b"\0")
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def _stamp_on_volume() -> str:
     try:
-        shutil.copytree(paths.USERSYS_SEED_DIR, tmp, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        os.rename(tmp, paths.USERSYS_DIR)
+        with open(os.path.join(paths.USERSYS_DIR, STAMP)) as handle:
+            return handle.read().strip()
     except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if os.path.isdir(paths.USERSYS_DIR):  # another pod was quicker
-            return False
-        raise
-    return True
+        return ""
+
+
+def seed_usersys() -> str:
+    """Make the volume's usersys the image's (grammars, mappings, charsets, scripts).
+
+    usersys belongs to the image: a release that changes a grammar or a mapping must change what the engine
+    does, so the volume's copy is replaced whenever the image's differs (its stamp, usersys/.image-stamp).
+    Under a lock on the volume, as every component of every pod does this at start.
+    Returns "seeded", "replaced" or "present".
+    """
+    stamp = image_usersys_stamp()
+    if _stamp_on_volume() == stamp:
+        return "present"
+    with open(os.path.join(paths.ENV_DIR, ".usersys.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _stamp_on_volume() == stamp:  # another pod did it meanwhile
+            return "present"
+        tmp = tempfile.mkdtemp(dir=paths.ENV_DIR, prefix=".usersys.")
+        try:
+            shutil.copytree(paths.USERSYS_SEED_DIR, tmp, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            with open(os.path.join(tmp, STAMP), "w") as out:
+                out.write(stamp + "\n")
+            os.chmod(tmp, 0o755)
+            existed = os.path.isdir(paths.USERSYS_DIR)
+            if existed:
+                old = tempfile.mkdtemp(dir=paths.ENV_DIR, prefix=".usersys.old.")
+                os.rename(paths.USERSYS_DIR, os.path.join(old, "usersys"))
+            os.rename(tmp, paths.USERSYS_DIR)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        if existed:
+            shutil.rmtree(old, ignore_errors=True)
+        return "replaced" if existed else "seeded"
 
 
 def botssys_dir() -> str:
@@ -104,5 +148,5 @@ def prepare() -> str:
             f"is mounted at {paths.BOTS_HOME}, writable by uid {os.getuid()} (fsGroup 10001) and not full."
         ) from exc
     config = "updated: " + ", ".join(changed) if changed else "unchanged"
-    usersys = "seeded from image" if seeded else "present"
+    usersys = {"seeded": "seeded from image", "replaced": "replaced by the image's"}.get(seeded, "present")
     return f"config {paths.CONFIG_DIR} ({config}), usersys {usersys}, botssys {botssys}"
