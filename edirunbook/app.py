@@ -5,6 +5,7 @@ operator's commands take). Every wait has a timeout and reports what it last saw
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 import time
@@ -27,6 +28,8 @@ ENGINE_CRONJOB = "bots-engine"
 BOTS_HOME = "/home/bots/.bots"
 INFILE_DIR = f"{BOTS_HOME}/botssys/infile/edifact_orders"
 SAMPLES_DIR = "/opt/bots/samples"
+# A Job the CronJob controller made: <cronjob>-<scheduled time in minutes since the epoch>.
+SCHEDULED_JOB = re.compile(rf"{ENGINE_CRONJOB}-\d+")
 # The long-running components the runbook operates on, as `kind/name`.
 WORKLOADS = (f"deployment/{WEBSERVER}", f"deployment/{JOBQUEUE}", f"cronjob/{ENGINE_CRONJOB}")
 
@@ -214,6 +217,23 @@ class Bots:
         """Jobs of the engine: the CronJob's own and those made from it by hand (bots-engine-...)."""
         return [j for j in self.batch.list_namespaced_job(self.namespace).items
                 if j.metadata.name.startswith(f"{ENGINE_CRONJOB}-")]
+
+    def scheduled_engine_jobs(self) -> list[client.V1Job]:
+        """Engine Jobs the CronJob controller made for a scheduled time (not `kubectl create job --from`)."""
+        return [j for j in self.engine_jobs() if SCHEDULED_JOB.fullmatch(j.metadata.name)
+                and "cronjob.kubernetes.io/instantiate" not in (j.metadata.annotations or {})]
+
+    def wait_scheduled_engine_job(self, *, timeout: float) -> str:
+        """Wait until the CronJob itself starts an engine Job; returns its name."""
+        def probe() -> Observation:
+            jobs = self.scheduled_engine_jobs()
+            cron = self.batch.read_namespaced_cron_job(ENGINE_CRONJOB, self.namespace)
+            return Observation(bool(jobs), f"cronjob/{ENGINE_CRONJOB}: schedule {cron.spec.schedule!r}, suspend "
+                               f"{cron.spec.suspend}, last scheduled {cron.status.last_schedule_time}; jobs it made: "
+                               f"{', '.join(j.metadata.name for j in jobs) or 'none'}")
+
+        wait_for(f"cronjob/{ENGINE_CRONJOB} to start a Job on its own", probe, timeout=timeout)
+        return sorted(j.metadata.name for j in self.scheduled_engine_jobs())[-1]
 
     def wait_job(self, name: str, *, timeout: float = 300) -> str:
         """Wait until job/name finished; returns 'Complete' or 'Failed'."""

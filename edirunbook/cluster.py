@@ -48,6 +48,19 @@ def wait_nodes_ready(api: ApiClient, timeout: float) -> float:
     return wait_for("every node Ready", lambda: node_summary(api), timeout=timeout)
 
 
+def cordoned_nodes(api: ApiClient) -> list[str]:
+    return sorted(n.metadata.name for n in client.CoreV1Api(api).list_node().items if n.spec.unschedulable)
+
+
+def set_schedulable(api: ApiClient, schedulable: bool) -> list[str]:
+    """Cordon (False) or uncordon (True) every node, as `kubectl cordon/uncordon` does; returns the nodes."""
+    core = client.CoreV1Api(api)
+    names = [n.metadata.name for n in core.list_node().items]
+    for name in names:
+        core.patch_node(name, {"spec": {"unschedulable": None if schedulable else True}})
+    return names
+
+
 def pod_summary(api: ApiClient, namespace: str, selector: str = "") -> list[str]:
     pods = client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=selector).items
     rows = []

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # repair kinds
-DATABASE, ENGINE_SCHEDULE, ENGINE_JOBS, CONFIG, IMAGES, REPLICAS, FILLERS, SCHEMA = (
-    "database", "engine-schedule", "engine-jobs", "config", "images", "replicas", "fillers", "schema")
+DATABASE, NODES, ENGINE_SCHEDULE, ENGINE_JOBS, CONFIG, IMAGES, CRONJOB, REPLICAS, FILLERS, SCHEMA = (
+    "database", "nodes", "engine-schedule", "engine-jobs", "config", "images", "cronjob", "replicas", "fillers",
+    "schema")
 NORMALISATIONS = frozenset({ENGINE_SCHEDULE, ENGINE_JOBS})
 
 

@@ -1,13 +1,16 @@
 """Files for the engine to translate, and what it left in the database."""
 from __future__ import annotations
 
+import datetime
 import time
 
+import pytest
 from pytest_bdd import given, parsers, then, when
 
 from edirunbook import app, botsdb
 from edirunbook.durations import parse_duration
-from edirunbook.waiting import Observation, wait_for
+from edirunbook.report import record_duration
+from edirunbook.waiting import Observation, hold_for, wait_for
 from fixtures.scenario import ScenarioContext
 
 
@@ -82,3 +85,38 @@ def first_run_log(ctx: ScenarioContext) -> None:
     logs = ctx.bots.job_pod_logs(name)
     assert any('failed:' in log and "ORDERS_malformed" in log for log in logs), \
         "no engine log line names the malformed file and why it failed; pod logs:\n" + "\n---\n".join(logs)
+
+
+@given("the engine CronJob runs every minute")
+def engine_every_minute(ctx: ScenarioContext) -> None:
+    """Its schedule patched to `* * * * *` and resumed (its concurrencyPolicy as deployed); the known state puts
+    the deployed schedule back."""
+    ctx.bots.batch.patch_namespaced_cron_job(app.ENGINE_CRONJOB, ctx.bots.namespace,
+                                             {"spec": {"schedule": "* * * * *", "suspend": False}})
+
+
+@then(parsers.parse("the engine CronJob starts a Job on its own within {timeout}"))
+def cronjob_starts_job(ctx: ScenarioContext, request: pytest.FixtureRequest, timeout: str) -> None:
+    """The CronJob controller (not a person) makes an engine Job for a scheduled time; a resumed CronJob runs the
+    run it missed at once. Later steps on "the engine job" mean this one."""
+    started = time.monotonic()
+    name = ctx.bots.wait_scheduled_engine_job(timeout=parse_duration(timeout))
+    record_duration(request, "CronJob started a Job", time.monotonic() - started)
+    ctx.shell.values["latest-job-name"] = name
+
+
+@then("no second engine Job starts while it runs, through the next scheduled minute")
+def no_second_job(ctx: ScenarioContext) -> None:
+    """Until 20s past the next minute the CronJob makes no other Job: concurrencyPolicy Forbid at work
+    (with Allow a second engine would start and find Bots' mutex row)."""
+    first = ctx.shell.values["latest-job-name"]
+    now = datetime.datetime.now(datetime.UTC)
+    seconds = 60 - now.second + 20
+
+    def one_engine() -> Observation:
+        jobs = sorted(j.metadata.name for j in ctx.bots.scheduled_engine_jobs())
+        active = ctx.bots.batch.read_namespaced_job(first, ctx.bots.namespace).status.active or 0
+        return Observation(jobs == [first] and active > 0,
+                           f"Jobs the CronJob made: {', '.join(jobs)}; job/{first} active {active}")
+
+    hold_for("one engine Job at a time", one_engine, seconds=seconds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import given, parsers, then
 
+from edirunbook import cluster
 from edirunbook.durations import parse_duration
 from edirunbook.report import record_duration
 from fixtures.scenario import ScenarioContext
@@ -83,3 +84,9 @@ def probes_are_health_endpoints(ctx: ScenarioContext, name: str) -> None:
             problems.append(f"the {kind} probe GET {path} answers {response.status_code} "
                             f"{response.headers.get('content-type', '?')}, not a health report")
     assert not problems, "the probes do not check health:\n" + "\n".join(problems)
+
+
+@given("no new pod can start (every node cordoned)")
+def nodes_cordoned(ctx: ScenarioContext) -> None:
+    """Every node cordoned, so a new pod stays Pending (a Job stays active); the known state uncordons them."""
+    cluster.set_schedulable(ctx.bots.api, False)

@@ -1,7 +1,8 @@
 @runbook:engine-not-processing-files
 Feature: Engine not processing files
   When files pile up, check the CronJob, its recent Jobs and their logs; a suspended CronJob is the
-  first common cause, and the runbook's patch resumes it.
+  first common cause, and the runbook's patch resumes it: the CronJob then starts the run it missed by itself
+  (which also shows that the CronJob as deployed runs on its schedule).
 
   Scenario: A suspended engine CronJob is found and resumed
     Given the Bots EDI deployment is healthy
@@ -17,3 +18,5 @@ Feature: Engine not processing files
     When the operator runs "kubectl patch cronjob/bots-engine -n edi -p '{"spec":{"suspend":false}}'"
     And the operator runs "kubectl get cronjob bots-engine -n edi"
     Then the output shows the CronJob not suspended
+    And the engine CronJob starts a Job on its own within 6m
+    And the engine job finishes "Complete" within 3m
