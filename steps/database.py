@@ -24,8 +24,12 @@ def database_restarted(ctx: ScenarioContext, stopwatch: Stopwatch) -> None:
 
 @then(parsers.parse("service {name} has no ready endpoints within {timeout}"))
 def no_endpoints(ctx: ScenarioContext, request: pytest.FixtureRequest, name: str, timeout: str) -> None:
-    """The Service's EndpointSlices list no ready address (its pods left the rotation)."""
+    """The Service's EndpointSlices list no ready address while its selector still matches pods (they left the
+    rotation; a selector matching nothing would pass this vacuously)."""
     took = ctx.bots.wait_endpoints(name, 0, timeout=parse_duration(timeout))
+    selects_nothing = ctx.bots.service_selects_no_pod(name)
+    assert selects_nothing is None, f"service/{name} has no endpoints because {selects_nothing}, not because " \
+        "its pods are out of rotation"
     record_duration(request, f"{name} out of rotation", took)
 
 
