@@ -78,10 +78,11 @@ def pod_blockers(pods: Sequence[client.V1Pod], events: Iterable[client.CoreV1Eve
                  crash_loops: bool = True, now: datetime.datetime | None = None) -> list[str]:
     """Why these pods can never become Ready, one line each naming the pod, the reason and its message.
 
-    Empty when waiting may still help. Hopeless: a container waiting in HOPELESS_WAITING, a crash loop
-    after CRASH_LOOP_RESTARTS restarts, a pod Unschedulable or failing to mount a volume (a missing
-    ConfigMap or Secret) for STUCK_SECONDS. `crash_loops=False` for a Job's pods: its backoffLimit ends the
-    loop with the Job Failed, which is an answer, not a reason to stop waiting.
+    Empty when waiting may still help. Hopeless: a container waiting in HOPELESS_WAITING; a container
+    restarted CRASH_LOOP_RESTARTS times and not Ready (a crash loop, or liveness killing it); a pod
+    Unschedulable or failing to mount a volume (a missing ConfigMap or Secret) for STUCK_SECONDS.
+    `crash_loops=False` for a Job's pods: its backoffLimit ends the loop with the Job Failed, which is an
+    answer, not a reason to stop waiting.
     """
     now = now or datetime.datetime.now(datetime.UTC)
     mount_failures = {e.involved_object.name: e.message for e in events
@@ -92,14 +93,14 @@ def pod_blockers(pods: Sequence[client.V1Pod], events: Iterable[client.CoreV1Eve
         statuses = [*(pod.status.init_container_statuses or []), *(pod.status.container_statuses or [])]
         for status in statuses:
             waiting = status.state.waiting if status.state else None
-            if waiting is None:
-                continue
-            if waiting.reason in HOPELESS_WAITING or (
-                    crash_loops and waiting.reason == "CrashLoopBackOff"
-                    and status.restart_count >= CRASH_LOOP_RESTARTS):
-                detail = waiting.message or _last_termination(status)
+            if waiting is not None and waiting.reason in HOPELESS_WAITING:
                 problems.append(f"pod/{name} container {status.name}: {waiting.reason}"
-                                + (f": {detail}" if detail else ""))
+                                + (f": {waiting.message}" if waiting.message else ""))
+            elif crash_loops and not status.ready and status.restart_count >= CRASH_LOOP_RESTARTS:
+                # a crash loop, or a liveness probe restarting a container that never became Ready
+                state = waiting.reason if waiting is not None else "not Ready"
+                problems.append(f"pod/{name} container {status.name}: {state} after {status.restart_count} "
+                                f"restarts; {_last_termination(status) or 'no exit recorded'}")
         scheduled = next((c for c in pod.status.conditions or [] if c.type == "PodScheduled"), None)
         if scheduled is not None and scheduled.status == "False" and scheduled.reason == "Unschedulable" \
                 and _older_than(scheduled.last_transition_time, now):
@@ -115,7 +116,7 @@ def _last_termination(status: client.V1ContainerStatus) -> str:
     if terminated is None:
         return ""
     return f"last exit {terminated.exit_code} ({terminated.reason or 'no reason'})" + (
-        f": {terminated.message.strip()}" if terminated.message else "")
+        f": {' | '.join(terminated.message.strip().splitlines()[-5:])}" if terminated.message else "")
 
 
 def _older_than(moment: datetime.datetime | None, now: datetime.datetime) -> bool:

@@ -46,7 +46,7 @@ def hold_for(what: str, probe: Callable[[], Observation], *, seconds: float, int
         observation = probe()
         held = time.monotonic() - started
         if not observation.done:
-            raise NotSettled(f"{what} did not hold for {seconds:.0f}s: after {held:.1f}s:\n{observation.seen}")
+            raise NotSettled(f"{what} did not hold for {seconds:.0f}s: after {held:.1f}s: {observation.seen}")
         if held >= seconds:
             return
         time.sleep(interval)

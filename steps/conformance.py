@@ -15,7 +15,9 @@ def _rows(datatable: list[list[str]], columns: list[str]) -> list[list[str]]:
 
 
 def _report(problems: list[str]) -> None:
-    assert not problems, "the deployment does not have what the runbook relies on:\n" + "\n".join(problems)
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    assert not problems, f"{problems[0]}{more}: the deployment does not have what the runbook relies on:\n" \
+        + "\n".join(problems)
 
 
 @then("the live objects have:")

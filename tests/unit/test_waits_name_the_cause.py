@@ -52,8 +52,15 @@ def test_a_crash_loop_is_hopeless_after_a_few_restarts_and_shows_the_last_exit()
     looping = pod(waiting=("CrashLoopBackOff", ""), restarts=3, phase="Running", last_exit=exit_1)
     assert cluster.pod_blockers([first], now=NOW) == []
     assert cluster.pod_blockers([looping], now=NOW) == [
-        "pod/web-1 container webserver: CrashLoopBackOff: last exit 1 (Error): DB_HOST is not set"]
+        "pod/web-1 container webserver: CrashLoopBackOff after 3 restarts; last exit 1 (Error): DB_HOST is not set"]
     assert cluster.pod_blockers([looping], now=NOW, crash_loops=False) == []  # a Job's backoffLimit ends it
+
+
+def test_a_container_liveness_keeps_restarting_without_ever_being_ready_is_hopeless() -> None:
+    killed = client.V1ContainerStateTerminated(exit_code=137, reason="Error")
+    restarted = pod(restarts=3, phase="Running", last_exit=killed)  # running again, not waiting, not Ready
+    assert cluster.pod_blockers([restarted], now=NOW) == [
+        "pod/web-1 container webserver: not Ready after 3 restarts; last exit 137 (Error)"]
 
 
 def test_unschedulable_counts_only_once_it_lasts() -> None:
