@@ -134,6 +134,8 @@ class Bots:
 
     # ---- waits ------------------------------------------------------------------------------
     def wait_deployment(self, name: str, replicas: int | None = None, *, timeout: float = 180) -> float:
+        restarts_seen: dict[str, int] = {}
+
         def probe() -> Observation:
             dep = self.apps.read_namespaced_deployment(name, self.namespace)
             want = dep.spec.replicas if replicas is None else replicas
@@ -145,7 +147,7 @@ class Bots:
             if not done:
                 cluster.stop_if_hopeless(self.api, self.namespace, [p for p in pods if p not in ready
                                                                      and p.metadata.deletion_timestamp is None],
-                                         f"deployment/{name}")
+                                         f"deployment/{name}", restarts_seen=restarts_seen)
             return Observation(done, f"{summary.seen}; {len(pods)} pods ({gone} terminating), {len(ready)} Ready, "
                                f"want {want}")
 

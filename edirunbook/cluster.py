@@ -75,14 +75,16 @@ def pod_summary(api: ApiClient, namespace: str, selector: str = "") -> list[str]
 
 
 def pod_blockers(pods: Sequence[client.V1Pod], events: Iterable[client.CoreV1Event] = (), *,
-                 crash_loops: bool = True, now: datetime.datetime | None = None) -> list[str]:
+                 crash_loops: bool = True, restarts_seen: dict[str, int] | None = None,
+                 now: datetime.datetime | None = None) -> list[str]:
     """Why these pods can never become Ready, one line each naming the pod, the reason and its message.
 
     Empty when waiting may still help. Hopeless: a container waiting in HOPELESS_WAITING; a container
     restarted CRASH_LOOP_RESTARTS times and not Ready (a crash loop, or liveness killing it); a pod
     Unschedulable or failing to mount a volume (a missing ConfigMap or Secret) for STUCK_SECONDS.
     `crash_loops=False` for a Job's pods: its backoffLimit ends the loop with the Job Failed, which is an
-    answer, not a reason to stop waiting.
+    answer, not a reason to stop waiting. `restarts_seen` (kept by the caller across one wait) counts restarts
+    from when the wait first saw a container, so a pod that crashed earlier and now recovers is waited for.
     """
     now = now or datetime.datetime.now(datetime.UTC)
     mount_failures = {e.involved_object.name: e.message for e in events
@@ -96,11 +98,12 @@ def pod_blockers(pods: Sequence[client.V1Pod], events: Iterable[client.CoreV1Eve
             if waiting is not None and waiting.reason in HOPELESS_WAITING:
                 problems.append(f"pod/{name} container {status.name}: {waiting.reason}"
                                 + (f": {waiting.message}" if waiting.message else ""))
-            elif crash_loops and not status.ready and status.restart_count >= CRASH_LOOP_RESTARTS:
+            elif crash_loops and not status.ready and \
+                    (restarts := _restarts(pod, status, restarts_seen)) >= CRASH_LOOP_RESTARTS:
                 # a crash loop, or a liveness probe restarting a container that never became Ready
                 state = waiting.reason if waiting is not None else "not Ready"
-                problems.append(f"pod/{name} container {status.name}: {state} after {status.restart_count} "
-                                f"restarts; {_last_termination(status) or 'no exit recorded'}")
+                problems.append(f"pod/{name} container {status.name}: {state} after {restarts} restarts; "
+                                f"{_last_termination(status) or 'no exit recorded'}")
         scheduled = next((c for c in pod.status.conditions or [] if c.type == "PodScheduled"), None)
         if scheduled is not None and scheduled.status == "False" and scheduled.reason == "Unschedulable" \
                 and _older_than(scheduled.last_transition_time, now):
@@ -109,6 +112,13 @@ def pod_blockers(pods: Sequence[client.V1Pod], events: Iterable[client.CoreV1Eve
                 and _older_than(pod.metadata.creation_timestamp, now):
             problems.append(f"pod/{name}: FailedMount: {mount_failures[name]}")
     return problems
+
+
+def _restarts(pod: client.V1Pod, status: client.V1ContainerStatus, seen: dict[str, int] | None) -> int:
+    if seen is None:
+        return int(status.restart_count)
+    first = seen.setdefault(f"{pod.metadata.uid or pod.metadata.name}/{status.name}", status.restart_count)
+    return int(status.restart_count - first)
 
 
 def _last_termination(status: client.V1ContainerStatus) -> str:
@@ -131,12 +141,12 @@ def selected_pods(api: ApiClient, namespace: str, labels: dict[str, str]) -> lis
 
 
 def stop_if_hopeless(api: ApiClient, namespace: str, pods: Sequence[client.V1Pod], what: str, *,
-                     crash_loops: bool = True) -> None:
+                     crash_loops: bool = True, restarts_seen: dict[str, int] | None = None) -> None:
     """Raise StopWaiting (with the causes and the recent events) when `pods` can never become Ready."""
     if not pods:
         return
     events = client.CoreV1Api(api).list_namespaced_event(namespace).items
-    problems = pod_blockers(pods, events, crash_loops=crash_loops)
+    problems = pod_blockers(pods, events, crash_loops=crash_loops, restarts_seen=restarts_seen)
     if problems:
         names = {p.metadata.name for p in pods}
         related = [e for e in events if e.involved_object is not None and e.involved_object.name in names]
@@ -193,6 +203,7 @@ def deployment_summary(api: ApiClient, namespace: str, names: list[str] | None =
 def wait_deployments_ready(api: ApiClient, namespace: str, names: list[str] | None = None, *,
                            timeout: float) -> float:
     what = f"deployments {', '.join(names) if names else 'all'} in {namespace} to be Ready"
+    restarts_seen: dict[str, int] = {}
 
     def probe() -> Observation:
         seen = deployment_summary(api, namespace, names)
@@ -201,7 +212,8 @@ def wait_deployments_ready(api: ApiClient, namespace: str, names: list[str] | No
         deployments = client.AppsV1Api(api).list_namespaced_deployment(namespace).items
         pods = [pod for d in deployments if names is None or d.metadata.name in names
                 for pod in selected_pods(api, namespace, d.spec.selector.match_labels or {})]
-        stop_if_hopeless(api, namespace, pods, f"the rollout of {', '.join(names or ['the deployments'])}")
+        stop_if_hopeless(api, namespace, pods, f"the rollout of {', '.join(names or ['the deployments'])}",
+                         restarts_seen=restarts_seen)
         return Observation(False, f"{seen.seen}\n" + "\n".join(pod_summary(api, namespace)))
 
     return wait_for(what, probe, timeout=timeout)

@@ -6,6 +6,7 @@ the environment with the content-hashed image, and waits until every workload is
 """
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -24,6 +25,7 @@ OVERLAY_IMAGE = "edirunbook/bots-edi:local"
 SECRET = "bots-edidb-secret"
 DB_INIT_JOB = "bots-db-init"
 WORKLOADS = ["bots-webserver", "bots-jobqueue"]
+CONFIG_CHANGED = re.compile(r"^(configmap/\S+) configured$", re.MULTILINE)
 
 
 def app_image(docker: daemon.Docker) -> str:
@@ -80,7 +82,13 @@ def deploy(env: KindEnvironment) -> dict[str, float]:
     t0 = time.monotonic()
     with step(f"applying environments/{env.config.name} (image {ref})"):
         kubectl(env, "delete", "job", DB_INIT_JOB, "-n", namespace, "--ignore-not-found", "--wait=true")
-        apply_as_shipped(env, manifests)
+        applied = apply_as_shipped(env, manifests)
+        changed = CONFIG_CHANGED.findall(applied)
+        if changed:
+            # the ConfigMaps have fixed names (the runbook edits them), so a changed one rolls nothing by itself
+            note(f"{', '.join(changed)} changed: restarting {', '.join(WORKLOADS)} to read it")
+            for name in WORKLOADS:
+                kubectl(env, "rollout", "restart", f"deployment/{name}", "-n", namespace)
     timeout = env.config.timeout("pod_ready", 180)
     with step(f"waiting for job/{DB_INIT_JOB} to complete"):
         wait_for(f"job/{DB_INIT_JOB} to complete", lambda: job_complete(api, namespace, DB_INIT_JOB),
@@ -113,24 +121,26 @@ def deployed_object(manifests: str, kind: str, name: str, where: str) -> dict[st
                    + hint)
 
 
-def apply_as_shipped(env: KindEnvironment, manifests: str) -> None:
+def apply_as_shipped(env: KindEnvironment, manifests: str) -> str:
     """Apply the manifests, and put back what `kubectl apply` leaves as an earlier run changed it.
 
     The known state suspends the engine CronJob through the API; apply keeps a field its manifest does not
     name, so a CronJob shipped without `suspend` would stay suspended. Here it gets the manifest's value.
     """
-    apply(env, manifests)
+    output = apply(env, manifests)
     batch = client.BatchV1Api(cluster.connect(env.kubeconfig))
     for doc in yaml.safe_load_all(manifests):
         if doc and doc.get("kind") == "CronJob":
             suspend = bool((doc.get("spec") or {}).get("suspend", False))
             batch.patch_namespaced_cron_job(doc["metadata"]["name"], doc["metadata"].get("namespace")
                                             or env.config.namespace, {"spec": {"suspend": suspend}})
+    return output
 
 
-def apply(env: KindEnvironment, manifests: str) -> None:
+def apply(env: KindEnvironment, manifests: str) -> str:
+    """kubectl apply; returns its output (one line per object: created, configured or unchanged)."""
     try:
-        kubectl(env, "apply", "-f", "-", input=manifests)
+        return kubectl(env, "apply", "-f", "-", input=manifests)
     except CommandFailed as error:
         raise EnvironmentNotReady(f"kubectl apply of environments/{env.config.name} failed:\n{error}") from None
 

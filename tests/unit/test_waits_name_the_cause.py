@@ -63,6 +63,14 @@ def test_a_container_liveness_keeps_restarting_without_ever_being_ready_is_hopel
         "pod/web-1 container webserver: not Ready after 3 restarts; last exit 137 (Error)"]
 
 
+def test_restarts_count_from_when_the_wait_first_saw_the_container() -> None:
+    seen: dict[str, int] = {}
+    assert cluster.pod_blockers([pod(restarts=5, phase="Running")], restarts_seen=seen, now=NOW) == []  # recovering
+    assert cluster.pod_blockers([pod(restarts=7, phase="Running")], restarts_seen=seen, now=NOW) == []
+    assert cluster.pod_blockers([pod(restarts=8, phase="Running")], restarts_seen=seen, now=NOW) == [
+        "pod/web-1 container webserver: not Ready after 3 restarts; no exit recorded"]
+
+
 def test_unschedulable_counts_only_once_it_lasts() -> None:
     def unschedulable(since: datetime.datetime) -> client.V1Pod:
         condition = client.V1PodCondition(type="PodScheduled", status="False", reason="Unschedulable",
