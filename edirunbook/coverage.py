@@ -47,7 +47,7 @@ from pytest_bdd.parser import FeatureParser, ScenarioTemplate, Step
 from edirunbook.environment import config as env_config
 from edirunbook.errors import CoverageError
 from edirunbook.runbook import CodeBlock, Command, Runbook, Section, parse_runbook, slugify, split_commands
-from edirunbook.shell import OPERATOR_RUNS, OPERATOR_RUNS_BLOCK, PLACEHOLDER
+from edirunbook.shell import COMMAND_STEPS, OPERATOR_RUNS_BLOCK, OPERATOR_TYPES, PLACEHOLDER
 
 TAG_PREFIX = "runbook:"
 PASSED, FAILED, SKIPPED, NOT_RUN = "passed", "failed", "skipped", "not run"
@@ -59,6 +59,7 @@ class ScenarioCommand:
     text: str  # normalised as in runbook.Command.text
     summary: str
     line: int  # line in the feature file
+    typed: bool = False  # typed into an interactive session: counts where it is a runbook command, never drift
 
 
 @dataclass
@@ -224,10 +225,13 @@ def _rendered_steps(template: ScenarioTemplate) -> list[Step]:
 
 
 def _step_commands(step: Step, lines: list[str], shown: str) -> list[ScenarioCommand]:
-    inline = OPERATOR_RUNS.fullmatch(step.name)
-    if inline:
-        found = split_commands(inline["command"], step.line_number)
-        return [ScenarioCommand(c.text, c.summary, step.line_number) for c in found]
+    inline = next((text for form in COMMAND_STEPS if (text := form.command(step.name)) is not None), None)
+    if inline is not None:
+        found = split_commands(inline, step.line_number)
+        commands = [ScenarioCommand(c.text, c.summary, step.line_number) for c in found]
+        if OPERATOR_TYPES.fullmatch(step.name.strip()) and step.datatable is not None:
+            commands += _typed_commands(step)
+        return commands
     if step.name.strip() != OPERATOR_RUNS_BLOCK:
         return []
     if step.docstring is None:
@@ -240,6 +244,14 @@ def _step_commands(step: Step, lines: list[str], shown: str) -> list[ScenarioCom
         step.line_number,
     )
     return [ScenarioCommand(c.text, c.summary, c.line) for c in split_commands(step.docstring, opening + 2)]
+
+
+def _typed_commands(step: Step) -> list[ScenarioCommand]:
+    """The first column of an interactive step's table (under its header row): what the operator types."""
+    _header, *rows = step.datatable.raw() if step.datatable is not None else [[]]
+    typed = [str(row[0]) for row in rows if row and str(row[0]).strip()]
+    return [ScenarioCommand(c.text, c.summary, step.line_number, typed=True)
+            for text in typed for c in split_commands(text, step.line_number)]
 
 
 def load_results(path: Path, scenarios: list[Scenario]) -> bool:
@@ -295,7 +307,7 @@ def build_report(
             tagged = _unique(s for s, _ in runners if s.slugs & lineage)
             others = _unique(s for s, _ in runners if not s.slugs & lineage)
             rows.append(CommandCoverage(section, command, tagged, others))
-    drift = [(s, c) for s, c, _ in ran if (id(s), c) not in matched]
+    drift = [(s, c) for s, c, _ in ran if (id(s), c) not in matched and not c.typed]
     return Report(runbook, env, results, scenarios, rows, drift)
 
 

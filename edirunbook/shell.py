@@ -24,6 +24,37 @@ PLACEHOLDER = re.compile(r"<([A-Za-z][\w.-]*)>")
 # The steps that run runbook text, and the coverage report that finds those commands in features, share these.
 OPERATOR_RUNS = re.compile(r'the operator runs "(?P<command>.+)"(?P<fails>, which fails)?')
 OPERATOR_RUNS_BLOCK = "the operator runs:"
+# `-f` commands never end by themselves: followed until a text appears, then stopped as a person would (Ctrl-C).
+OPERATOR_FOLLOWS = re.compile(r'the operator follows "(?P<command>.+)" until it shows "(?P<text>.+)"')
+# An interactive command in a pseudo-terminal; the step's table says what is typed and what must appear.
+# Typed lines that are runbook commands (`python manage.py dbshell` at the pod's shell) count as run.
+OPERATOR_TYPES = re.compile(r'the operator runs "(?P<command>.+)" in a terminal and types:')
+# `open URL` (the runbook's macOS habit): a real headless browser opens the page.
+OPERATOR_OPENS = re.compile(r'the operator opens "(?P<url>[^"]+)" in a browser(?P<rest>.*)')
+# A command the runbook says to run on another machine ("On DB server"): env.yaml `hosts` says how to reach it.
+OPERATOR_RUNS_ON = re.compile(r'the operator runs "(?P<command>.+)" on the (?P<host>[\w -]+)')
+
+
+@dataclass(frozen=True)
+class CommandStep:
+    """A step form whose text carries one runbook command; `template` makes the runbook's text of it."""
+
+    pattern: re.Pattern[str]
+    template: str = "{command}"
+
+    def command(self, step: str) -> str | None:
+        match = self.pattern.fullmatch(step.strip())
+        return self.template.format(**match.groupdict()) if match else None
+
+
+# Every inline step form the coverage report reads commands from (the block form is OPERATOR_RUNS_BLOCK).
+COMMAND_STEPS = (
+    CommandStep(OPERATOR_RUNS),
+    CommandStep(OPERATOR_FOLLOWS),
+    CommandStep(OPERATOR_TYPES),
+    CommandStep(OPERATOR_OPENS, "open {url}"),
+    CommandStep(OPERATOR_RUNS_ON),
+)
 
 
 @dataclass

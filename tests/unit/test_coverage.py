@@ -477,3 +477,46 @@ Feature: Outage
     scenarios = load_scenarios(tmp_path)
     commands = [c.text for s in scenarios for c in s.commands]
     assert commands == ["kubectl exec -n edi deployment/bots-webserver -- nc -zv kona.db.pminc.me 3306"]
+
+
+def test_follow_open_host_and_terminal_steps_carry_runbook_commands(tmp_path: Path) -> None:
+    write(tmp_path / "ops" / "forms.feature", """@runbook:view-logs
+Feature: Forms
+  Scenario: Every step form that runs a command
+    When the operator follows "kubectl logs -n edi -l component=webserver -f" until it shows "GET /health"
+    And the operator opens "https://bots-edi.pminc.me/admin/" in a browser and logs in
+    And the operator runs "systemctl status mysql" on the database server
+    And the operator runs "kubectl exec -it -n edi deployment/bots-webserver -- bash" in a terminal and types:
+      | typed                    | shows            |
+      | python manage.py dbshell | MariaDB          |
+      | SELECT COUNT(*) FROM ta; | COUNT            |
+""")
+    [scenario] = load_scenarios(tmp_path)
+    assert [(c.line, c.text, c.typed) for c in scenario.commands] == [
+        (4, "kubectl logs -n edi -l component=webserver -f", False),
+        (5, "open https://bots-edi.pminc.me/admin/", False),
+        (6, "systemctl status mysql", False),
+        (7, "kubectl exec -it -n edi deployment/bots-webserver -- bash", False),
+        (7, "python manage.py dbshell", True),
+        (7, "SELECT COUNT(*) FROM ta;", True),
+    ]
+
+
+def test_what_is_typed_counts_where_the_runbook_has_it_and_is_never_drift(tmp_path: Path) -> None:
+    runbook = write(tmp_path / "runbook.md", """# Runbook
+## Access Database
+```bash
+kubectl exec -it -n edi deployment/bots-webserver -- bash
+python manage.py dbshell
+```
+""")
+    write(tmp_path / "features" / "db.feature", """@runbook:access-database
+Feature: Database
+  Scenario: Interactive
+    When the operator runs "kubectl exec -it -n edi deployment/bots-webserver -- bash" in a terminal and types:
+      | typed                    | shows   |
+      | python manage.py dbshell | MariaDB |
+      | SELECT 1;                | 1       |
+""")
+    report = build_report(parse_runbook(runbook), load_scenarios(tmp_path / "features"), {}, "kind", None)
+    assert (report.covered, report.drift) == (2, [])
