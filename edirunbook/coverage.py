@@ -47,7 +47,7 @@ from pytest_bdd.parser import FeatureParser, ScenarioTemplate, Step
 from edirunbook.environment import config as env_config
 from edirunbook.errors import CoverageError
 from edirunbook.runbook import CodeBlock, Command, Runbook, Section, parse_runbook, slugify, split_commands
-from edirunbook.shell import COMMAND_STEPS, OPERATOR_RUNS_BLOCK, OPERATOR_TYPES, PLACEHOLDER
+from edirunbook.shell import COMMAND_STEPS, OPERATOR_RUNS_BLOCK, OPERATOR_SAVES_SCRIPT, OPERATOR_TYPES, PLACEHOLDER
 
 TAG_PREFIX = "runbook:"
 PASSED, FAILED, SKIPPED, NOT_RUN = "passed", "failed", "skipped", "not run"
@@ -232,11 +232,11 @@ def _step_commands(step: Step, lines: list[str], shown: str) -> list[ScenarioCom
         if OPERATOR_TYPES.fullmatch(step.name.strip()) and step.datatable is not None:
             commands += _typed_commands(step)
         return commands
-    if step.name.strip() != OPERATOR_RUNS_BLOCK:
+    if step.name.strip() != OPERATOR_RUNS_BLOCK and not OPERATOR_SAVES_SCRIPT.fullmatch(step.name.strip()):
         return []
     if step.docstring is None:
         raise CoverageError(
-            f'{shown}:{step.line_number}: step "{OPERATOR_RUNS_BLOCK}" has no docstring; put the commands '
+            f'{shown}:{step.line_number}: step "{step.name.strip()}" has no docstring; put the commands '
             'between """ lines right under it, or write the command inline: the operator runs "..."'
         )
     opening = next(

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edirunbook.environment.config import HostAccess
 from edirunbook.errors import CommandError
 from edirunbook.redaction import redact
 
@@ -24,6 +28,8 @@ PLACEHOLDER = re.compile(r"<([A-Za-z][\w.-]*)>")
 # The steps that run runbook text, and the coverage report that finds those commands in features, share these.
 OPERATOR_RUNS = re.compile(r'the operator runs "(?P<command>.+)"(?P<fails>, which fails)?')
 OPERATOR_RUNS_BLOCK = "the operator runs:"
+# A script the runbook gives to save (`# save as: check-bots-status.sh`): saved as written, made executable, run.
+OPERATOR_SAVES_SCRIPT = re.compile(r'the operator saves the script as "(?P<name>[\w.-]+)" and runs it:')
 # `-f` commands never end by themselves: followed until a text appears, then stopped as a person would (Ctrl-C).
 OPERATOR_FOLLOWS = re.compile(r'the operator follows "(?P<command>.+)" until it shows "(?P<text>.+)"')
 # An interactive command in a pseudo-terminal; the step's table says what is typed and what must appear.
@@ -32,7 +38,7 @@ OPERATOR_TYPES = re.compile(r'the operator runs "(?P<command>.+)" in a terminal 
 # `open URL` (the runbook's macOS habit): a real headless browser opens the page.
 OPERATOR_OPENS = re.compile(r'the operator opens "(?P<url>[^"]+)" in a browser(?P<rest>.*)')
 # A command the runbook says to run on another machine ("On DB server"): env.yaml `hosts` says how to reach it.
-OPERATOR_RUNS_ON = re.compile(r'the operator runs "(?P<command>.+)" on the (?P<host>[\w -]+)')
+OPERATOR_RUNS_ON = re.compile(r'the operator runs "(?P<command>.+)" on the (?P<host>[\w -]+?)(?P<fails>, which fails)?')
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,8 @@ class RunbookShell:
     secrets: list[str] = field(default_factory=list)
     values: dict[str, str] = field(default_factory=dict)
     history: list[CommandResult] = field(default_factory=list)
+    hosts: Mapping[str, HostAccess] = field(default_factory=dict)
+    host_values: Mapping[str, str] = field(default_factory=dict)  # {database_container} etc. in hosts' shells
 
     def prepare(self, written: str) -> str:
         """The command as it will run here: this environment's names, captured values filled in."""
@@ -101,7 +109,9 @@ class RunbookShell:
 
     def run(self, written: str, *, timeout: float = 300) -> CommandResult:
         """Run in bash; never raises for a non-zero exit (exit 124 and a note when it timed out)."""
-        executed = self.prepare(written)
+        return self._execute(written, self.prepare(written), timeout)
+
+    def _execute(self, written: str, executed: str, timeout: float) -> CommandResult:
         self.workdir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         try:
@@ -115,6 +125,73 @@ class RunbookShell:
         result = CommandResult(written, executed, code, redact(output, self.secrets), time.monotonic() - started)
         self.history.append(result)
         return result
+
+    def follow(self, written: str, until: str, *, timeout: float = 60) -> CommandResult:
+        """Run a command that never ends by itself (`-f`) until its output shows the text, then stop it (SIGINT).
+
+        Exit code 0 when the text appeared (the command was stopped as a person stops it), 124 when it did not
+        within the timeout; a command that ended by itself before showing the text keeps its own exit code.
+        """
+        executed = self.prepare(written)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        proc = subprocess.Popen(["bash", "-c", executed], cwd=self.workdir, env={**os.environ, **self.env},
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        output: list[str] = []
+        found = threading.Event()
+
+        def read() -> None:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                output.append(raw.decode(errors="replace"))
+                if until in "".join(output[-50:]):
+                    found.set()
+            found.set()  # ended by itself: stop waiting
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        found.wait(timeout)
+        shown = until in "".join(output)
+        ended = proc.poll()
+        if ended is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        reader.join(5)
+        text = "".join(output)
+        if shown:
+            code = 0
+        elif ended is not None:
+            code = ended if ended != 0 else 1
+            text += f"\n[ended by itself without showing {until!r}]"
+        else:
+            code = 124
+            text += f"\n[{until!r} did not appear within {timeout:.0f}s; stopped]"
+        result = CommandResult(written, executed, code, redact(text, self.secrets), time.monotonic() - started)
+        self.history.append(result)
+        return result
+
+    def run_on(self, host: str, written: str, *, timeout: float = 120) -> CommandResult:
+        """Run a command the runbook runs on another machine, through env.yaml's `hosts` (equivalents applied).
+
+        The result's `executed` shows the mapping (how the host was reached, what ran in place of what).
+        """
+        access = self.hosts.get(host)
+        if access is None:
+            known = ", ".join(sorted(self.hosts)) or "none"
+            raise CommandError(f"env.yaml names no host {host!r} (hosts: {known}); add hosts.{host}.shell, the "
+                               "command prefix that runs a command there")
+        command = access.equivalents.get(written.strip(), written)
+        try:
+            prefix = access.shell.format(**self.host_values)
+        except KeyError as error:
+            raise CommandError(f"hosts.{host}.shell uses {{{error.args[0]}}}; known values: "
+                               f"{', '.join(sorted(self.host_values))}") from error
+        return self._execute(written, f"{prefix} bash -c {shlex.quote(self.prepare(command))}", timeout)
 
     def run_ok(self, written: str, *, timeout: float = 300) -> CommandResult:
         result = self.run(written, timeout=timeout)

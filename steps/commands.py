@@ -8,7 +8,15 @@ from pytest_bdd import parsers, then, when
 
 from edirunbook.report import record_command
 from edirunbook.runbook import split_commands
-from edirunbook.shell import OPERATOR_RUNS, OPERATOR_RUNS_BLOCK, describe_failure
+from edirunbook.shell import (
+    OPERATOR_FOLLOWS,
+    OPERATOR_RUNS,
+    OPERATOR_RUNS_BLOCK,
+    OPERATOR_RUNS_ON,
+    OPERATOR_SAVES_SCRIPT,
+    CommandResult,
+    describe_failure,
+)
 from fixtures.scenario import ScenarioContext
 
 CREATED = re.compile(r"^(?:job\.batch|job)/(?P<name>\S+?-(?P<timestamp>\d+)) created$", re.MULTILINE)
@@ -18,7 +26,11 @@ DB_CONNECTION_ERROR = re.compile(r"Can't connect to (MySQL )?server|Unknown (MyS
 
 
 def _run(ctx: ScenarioContext, request: pytest.FixtureRequest, command: str, *, should_fail: bool = False) -> None:
-    result = ctx.shell.run(command)
+    _check(ctx, request, ctx.shell.run(command), should_fail=should_fail)
+
+
+def _check(ctx: ScenarioContext, request: pytest.FixtureRequest, result: CommandResult, *,
+           should_fail: bool = False) -> None:
     record_command(request, result.executed, result.exit_code, result.output, result.seconds)
     if should_fail and result.ok:
         raise AssertionError(f"expected this runbook command to fail, but it exited 0:\n  {result.executed}\n"
@@ -44,6 +56,35 @@ def operator_runs_block(ctx: ScenarioContext, request: pytest.FixtureRequest, do
     """Run every command of the docstring in order (continuations and heredocs kept whole); stop at a failure."""
     for command in split_commands(docstring):
         _run(ctx, request, command.source)
+
+
+@when(parsers.re(OPERATOR_RUNS_ON.pattern))
+def operator_runs_on(ctx: ScenarioContext, request: pytest.FixtureRequest, command: str, host: str,
+                     fails: str | None) -> None:
+    """Run a command on the machine the runbook names, reached as env.yaml `hosts` says (the report shows how)."""
+    _check(ctx, request, ctx.shell.run_on(host, command), should_fail=bool(fails))
+
+
+@when(parsers.re(OPERATOR_FOLLOWS.pattern))
+def operator_follows(ctx: ScenarioContext, request: pytest.FixtureRequest, command: str, text: str) -> None:
+    """Run a `-f` command until its output shows the text (within 60s), then stop it with Ctrl-C."""
+    _check(ctx, request, ctx.shell.follow(command, text, timeout=60))
+
+
+@when(parsers.re(OPERATOR_SAVES_SCRIPT.pattern))
+def operator_saves_script(ctx: ScenarioContext, request: pytest.FixtureRequest, name: str, docstring: str) -> None:
+    """Save the docstring as the runbook's script (production names substituted), `chmod +x` it and run it."""
+    script = ctx.workdir / name
+    ctx.workdir.mkdir(parents=True, exist_ok=True)
+    script.write_text(ctx.shell.prepare(docstring).rstrip("\n") + "\n", encoding="utf-8")
+    _run(ctx, request, f"chmod +x {name} && ./{name}")
+
+
+@when(parsers.parse('the operator runs the saved script "{name}" again'))
+def operator_reruns_script(ctx: ScenarioContext, request: pytest.FixtureRequest, name: str) -> None:
+    """Run the script this scenario saved earlier once more, unchanged."""
+    assert (ctx.workdir / name).exists(), f"no script {name} was saved earlier in this scenario"
+    _run(ctx, request, f"./{name}")
 
 
 @then("the output shows a database connection error")

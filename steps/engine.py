@@ -42,6 +42,20 @@ def newest_order_separator(ctx: ScenarioContext, separator: str) -> None:
         f"the newest order {newest} starts {first[:40]!r}, not HEA{separator}: the running engine used another grammar"
 
 
+@given(parsers.parse("the engine has run {count:d} times from the CronJob, one after the other"))
+def engine_runs(ctx: ScenarioContext, count: int) -> None:
+    """Engine Jobs made as the runbook makes them (`bots-engine-manual-<epoch>`), each run to Complete in turn."""
+    for _ in range(count):
+        name = f"bots-engine-manual-{int(time.time())}"
+        ctx.bots.kubectl_run("create", "job", f"--from=cronjob/{app.ENGINE_CRONJOB}", name)
+        state = ctx.bots.wait_job(name, timeout=300)
+        assert state == "Complete", f"the engine run job/{name} {state}:\n{ctx.bots.job_logs(name)}"
+        # the next name (and creation second) must differ, as a person's next `$(date +%s)` would
+        wait_for("the clock to reach the next second",
+                 lambda n=name: Observation(f"bots-engine-manual-{int(time.time())}" != n, "the same second"),
+                 timeout=2, interval=0.1)
+
+
 def _engine_run(ctx: ScenarioContext, sample: str, count: int) -> None:
     for n in range(count):
         ctx.bots.drop_sample(sample, as_name=f"{n}-{sample}")

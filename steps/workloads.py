@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from pytest_bdd import given, parsers, then
+from pytest_bdd import given, parsers, then, when
 
 from edirunbook import cluster
 from edirunbook.durations import parse_duration
@@ -90,3 +90,9 @@ def probes_are_health_endpoints(ctx: ScenarioContext, name: str) -> None:
 def nodes_cordoned(ctx: ScenarioContext) -> None:
     """Every node cordoned, so a new pod stays Pending (a Job stays active); the known state uncordons them."""
     cluster.set_schedulable(ctx.bots.api, False)
+
+
+@when(parsers.parse("deployment {name} is scaled to {replicas:d} replicas"))
+def scaled(ctx: ScenarioContext, name: str, replicas: int) -> None:
+    """A fault or a change made without the runbook (the API's scale); the known state scales it back."""
+    ctx.bots.scale(name, replicas)

@@ -23,6 +23,18 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
+class HostAccess:
+    """How this environment reaches a machine the runbook says to run commands on ("On DB server").
+
+    `shell` is a command prefix that runs one command there (the command is appended, shell-quoted);
+    `equivalents` map a runbook command that cannot run there as written to what does the same job.
+    """
+
+    shell: str
+    equivalents: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class EnvConfig:
     name: str
     directory: Path
@@ -37,6 +49,7 @@ class EnvConfig:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     substitutions: dict[str, str] = field(default_factory=dict)
     timeouts: dict[str, float] = field(default_factory=dict)
+    hosts: dict[str, HostAccess] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
     def timeout(self, name: str, default: float) -> float:
@@ -87,6 +100,7 @@ def _config(name: str, directory: Path, file: Path, data: dict[str, Any]) -> Env
         database=DatabaseConfig(**_mapping(data, "database", file)),
         substitutions=_substitutions(data.get("substitutions"), file),
         timeouts={str(k): float(v) for k, v in _mapping(data, "timeouts", file).items()},
+        hosts=_hosts(_mapping(data, "hosts", file), file),
         raw=data,
     )
 
@@ -106,6 +120,21 @@ def _substitutions(value: Any, file: Path) -> dict[str, str]:
                                               for k, v in value.items()):
         raise ConfigError(f"{file}: 'substitutions' must map production text to this environment's text")
     return {key: str(text) for key, text in value.items()}
+
+
+def _hosts(value: dict[str, Any], file: Path) -> dict[str, HostAccess]:
+    hosts = {}
+    for name, entry in value.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("shell"), str) or not entry["shell"].strip():
+            raise ConfigError(f"{file}: hosts.{name} needs 'shell', the command prefix that runs a command there "
+                              "(e.g. 'docker exec -i {database_container}')")
+        equivalents = entry.get("equivalents") or {}
+        if not isinstance(equivalents, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                        for k, v in equivalents.items()):
+            raise ConfigError(f"{file}: hosts.{name}.equivalents must map a runbook command to the command run "
+                              "there instead")
+        hosts[str(name)] = HostAccess(entry["shell"], dict(equivalents))
+    return hosts
 
 
 def _one_line(error: Exception) -> str:
