@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -196,6 +197,11 @@ class KindEnvironment:
         wait_for("kube-proxy to program the API Service", rules_programmed,
                  timeout=self.config.timeout("node_ready", 180))
         docker.run("exec", node, "conntrack", "-D", "-p", "tcp", "--orig-dst", "10.96.0.1", check=False)
+
+    def kubelet(self, action: str) -> subprocess.CompletedProcess[str]:
+        """`systemctl <action> kubelet` in the node container (is-active, stop, start): node faults and repairs."""
+        return daemon.connect().run("exec", self.node_container(), "systemctl", action, "kubelet", check=False,
+                                    timeout=60)
 
     def _cluster_is_ours(self) -> bool:
         state = self.read_state()
