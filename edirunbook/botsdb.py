@@ -32,3 +32,14 @@ def add_persist_and_uniek(db: RunningDatabase) -> None:
                            [("edirunbook", "last-order", "ORD-1001"), ("edirunbook", "partner", "ACME")])
         cursor.execute("INSERT INTO uniek (domein, nummer) VALUES ('edirunbook-messages', 42) "
                        "ON DUPLICATE KEY UPDATE nummer = 42")
+
+
+def file_reports(db: RunningDatabase, names: list[str]) -> dict[str, tuple[int, str]]:
+    """statust and errortext of the newest filereport row of each inbound file (by file name)."""
+    found: dict[str, tuple[int, str]] = {}
+    for name in names:
+        rows = db.query("SELECT statust, errortext FROM filereport WHERE infilename LIKE %s ORDER BY idta DESC "
+                        "LIMIT 1", (f"%/{name}",))
+        if rows:
+            found[name] = (int(rows[0][0]), str(rows[0][1]))
+    return found

@@ -129,8 +129,9 @@ class RunbookShell:
     def follow(self, written: str, until: str, *, timeout: float = 60) -> CommandResult:
         """Run a command that never ends by itself (`-f`) until its output shows the text, then stop it (SIGINT).
 
-        Exit code 0 when the text appeared (the command was stopped as a person stops it), 124 when it did not
-        within the timeout; a command that ended by itself before showing the text keeps its own exit code.
+        Exit code 0 when the text appeared and the command was still following (stopped as a person stops it),
+        124 when the text did not appear within the timeout; a command that ended by itself did not follow: its
+        own exit code, or 1.
         """
         executed = self.prepare(written)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -163,11 +164,12 @@ class RunbookShell:
                 proc.wait()
         reader.join(5)
         text = "".join(output)
-        if shown:
-            code = 0
-        elif ended is not None:
+        if ended is not None:  # a command that follows never ends by itself
             code = ended if ended != 0 else 1
-            text += f"\n[ended by itself without showing {until!r}]"
+            text += f"\n[ended by itself with exit {ended}{'' if shown else f', without showing {until!r}'}]"
+        elif shown:
+            code = 0
+            text += f"\n[still following after showing {until!r}: stopped with Ctrl-C]"
         else:
             code = 124
             text += f"\n[{until!r} did not appear within {timeout:.0f}s; stopped]"

@@ -56,6 +56,60 @@ def engine_runs(ctx: ScenarioContext, count: int) -> None:
                  timeout=2, interval=0.1)
 
 
+@given(parsers.parse("a burst of bad files is in the inbound directory: {malformed:d} malformed orders, {foreign:d} "
+                      "files that are not EDIFACT and {invoices:d} invoices no grammar reads"))
+def bad_burst(ctx: ScenarioContext, malformed: int, foreign: int, invoices: int) -> None:
+    """Files as trading partners send them: the malformed sample, the CSV sample, and the good order sent as an
+    INVOIC (a message type this Bots has no grammar for); names kept for later checks."""
+    stamp = int(time.time() * 1000)
+    for n in range(malformed):
+        ctx.bad_files.append(ctx.bots.drop_sample("ORDERS_malformed.edi", as_name=f"{stamp}-{n}-ORDERS_malformed.edi")
+                             .rsplit("/", 1)[1])
+    for n in range(foreign):
+        ctx.bad_files.append(ctx.bots.drop_sample("not_edifact.csv", as_name=f"{stamp}-{n}-not_edifact.csv")
+                             .rsplit("/", 1)[1])
+    for n in range(invoices):
+        name = f"{stamp}-{n}-INVOIC.edi"
+        source = f"{app.SAMPLES_DIR}/ORDERS_good.edi"
+        ctx.bots.exec_web(f"sed 's/ORDERS:D:96A/INVOIC:D:96A/' {source} > {app.INFILE_DIR}/{name}")
+        ctx.bad_files.append(name)
+
+
+@then("the output names every bad file with the error the database records for it")
+def log_names_bad_files(ctx: ScenarioContext) -> None:
+    """Each bad file has a filereport row in error (statust 1), and an output line names the file with that error."""
+    assert ctx.bad_files, "no bad files were dropped in this scenario"
+    reports = botsdb.file_reports(ctx.env.database, ctx.bad_files)
+    problems = []
+    for name in ctx.bad_files:
+        status, text = reports.get(name, (None, ""))
+        cause = text.strip().splitlines()[0] if text.strip() else ""
+        if status != botsdb.ERROR or not cause:
+            problems.append(f"{name}: filereport {'has no row' if status is None else f'statust {status}'}")
+            continue
+        lines = [line for line in ctx.last.output.splitlines() if name in line]
+        if not any(cause[:80] in line for line in lines):
+            problems.append(f"{name}: the database says {cause[:80]!r}; the output's lines for it: {lines or 'none'}")
+    assert not problems, "the log output and the database disagree:\n" + "\n".join(problems)
+
+
+@then(parsers.parse("the output leaves out some of the bad files: kubectl shows {lines:d} lines a pod"))
+def output_misses_bad_files(ctx: ScenarioContext, lines: int) -> None:
+    """Some bad file is not named: `kubectl logs -l` shows each pod's last lines only (--tail 10 with a selector)."""
+    named = [name for name in ctx.bad_files if name in ctx.last.output]
+    assert len(ctx.bad_files) > lines, f"only {len(ctx.bad_files)} bad files: too few to fall out of {lines} lines"
+    assert len(named) < len(ctx.bad_files), \
+        f"every bad file is named: the {lines}-line limit did not hide any:\n{ctx.last.output}"
+
+
+@then("the output names every invoice of the burst")
+def output_names_invoices(ctx: ScenarioContext) -> None:
+    """Every INVOIC file dropped in this scenario is named in the last command's output."""
+    invoices = [name for name in ctx.bad_files if name.endswith("-INVOIC.edi")]
+    missing = [name for name in invoices if name not in ctx.last.output]
+    assert invoices and not missing, f"not named: {missing or 'no invoices were dropped'}\n{ctx.last.output}"
+
+
 def _engine_run(ctx: ScenarioContext, sample: str, count: int) -> None:
     for n in range(count):
         ctx.bots.drop_sample(sample, as_name=f"{n}-{sample}")

@@ -1,7 +1,7 @@
 """Configuration and image rollouts: what the operator's editor changes, what the new pods run."""
 from __future__ import annotations
 
-import shlex
+import sys
 
 from pytest_bdd import given, parsers, then
 
@@ -16,10 +16,15 @@ BOTS_INI = "/home/bots/.bots/env/production/config/bots.ini"
 def editor_changes(ctx: ScenarioContext, old: str, new: str) -> None:
     """`kubectl edit` opens $KUBE_EDITOR on the object; this editor makes the change a person would make."""
     ctx.workdir.mkdir(parents=True, exist_ok=True)
-    editor = ctx.workdir / "editor.sh"
-    editor.write_text("#!/bin/sh\n"
-                      f"grep -qF {shlex.quote(old)} \"$1\" || {{ echo 'editor: text not found' >&2; exit 1; }}\n"
-                      f"sed -i 's|{old}|{new}|' \"$1\"\n")
+    editor = ctx.workdir / "editor.py"
+    # literal text, first occurrence only (no regex: `[settings]` is text, not a character class)
+    editor.write_text(f"#!{sys.executable}\n"
+                      "import pathlib, sys\n"
+                      "path = pathlib.Path(sys.argv[1])\n"
+                      "text = path.read_text()\n"
+                      f"if {old!r} not in text:\n"
+                      "    sys.exit('editor: text not found')\n"
+                      f"path.write_text(text.replace({old!r}, {new!r}, 1))\n")
     editor.chmod(0o755)
     ctx.shell.env["KUBE_EDITOR"] = str(editor)
 

@@ -1,6 +1,7 @@
 @runbook:view-logs @readonly
 Feature: View logs
-  The runbook's log commands select the right pods and show what they printed.
+  The runbook's log commands select the right pods and show what they printed; `-f` keeps following
+  until the operator stops it (Ctrl-C).
 
   Scenario: Logs of every component, of one pod, and of the latest engine job
     Given the Bots EDI deployment is healthy
@@ -16,3 +17,5 @@ Feature: View logs
     Given a pod of deployment bots-webserver is noted as <pod-name>
     When the operator runs "kubectl logs -n edi <pod-name> --tail=100"
     Then the output is not empty
+    When the operator follows "kubectl logs -n edi <pod-name> --tail=100 -f" until it shows "Bots webserver serving at port"
+    And the operator follows "kubectl logs -n edi -l component=webserver -f" until it shows "Bots webserver serving at port"

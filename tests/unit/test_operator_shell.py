@@ -52,3 +52,33 @@ def test_timeout_is_reported_not_hung(tmp_path: Path) -> None:
     result = shell.run("echo started; exec sleep 5", timeout=0.5)
     assert result.exit_code == 124
     assert "timed out" in result.output
+
+
+def test_a_followed_command_is_stopped_once_it_shows_the_text(tmp_path: Path) -> None:
+    shell = RunbookShell(substitutions={}, workdir=tmp_path)
+    result = shell.follow("echo ready; while true; do sleep 0.1; done", "ready", timeout=10)
+    assert (result.exit_code, result.seconds < 9) == (0, True)
+    assert "stopped with Ctrl-C" in result.output
+
+
+def test_a_followed_command_that_ends_by_itself_did_not_follow(tmp_path: Path) -> None:
+    shell = RunbookShell(substitutions={}, workdir=tmp_path)
+    assert shell.follow("echo ready", "ready", timeout=10).exit_code == 1
+    assert shell.follow("echo other; exit 3", "ready", timeout=10).exit_code == 3
+
+
+def test_a_followed_command_that_never_shows_the_text_times_out(tmp_path: Path) -> None:
+    result = RunbookShell(substitutions={}, workdir=tmp_path).follow("while true; do sleep 0.1; done", "x", timeout=1)
+    assert result.exit_code == 124 and "did not appear within 1s" in result.output
+
+
+def test_a_command_on_another_host_runs_through_its_shell_with_the_equivalent(tmp_path: Path) -> None:
+    from edirunbook.environment.config import HostAccess
+    shell = RunbookShell(substitutions={"kona": "db"}, workdir=tmp_path, host_values={"box": "db-1"},
+                         hosts={"database server": HostAccess("env HOST={box}", {"systemctl status mysql":
+                                                                                  "echo status of kona"})})
+    result = shell.run_on("database server", "systemctl status mysql")
+    assert (result.exit_code, result.output.strip()) == (0, "status of db")
+    assert result.written == "systemctl status mysql" and result.executed.startswith("env HOST=db-1 bash -c ")
+    with pytest.raises(CommandError, match="env.yaml names no host 'node'"):
+        shell.run_on("node", "true")
