@@ -6,7 +6,9 @@ under botssys/data, and every file the `ta` rows point at present.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+import hashlib
+from dataclasses import dataclass, field
 
 from edirunbook.app import BOTS_HOME, Bots
 from edirunbook.database import RunningDatabase
@@ -22,14 +24,21 @@ class Fingerprint:
     tables: dict[str, tuple[int, int]]  # table -> (rows, CHECKSUM TABLE)
     files: dict[str, str]  # path under botssys -> sha256
     referenced: frozenset[str]  # paths the ta rows name
+    # table -> digest of its rows with timestamps cut to the millisecond (tables with finer timestamps only):
+    # Django's dumpdata writes timestamps to the millisecond, so a dumpdata round trip is compared with these
+    millis: dict[str, str] = field(default_factory=dict)
 
-    def differences(self, other: Fingerprint, *, ignore_tables: frozenset[str] = frozenset()) -> list[str]:
+    def differences(self, other: Fingerprint, *, ignore_tables: frozenset[str] = frozenset(),
+                    to_the_millisecond: bool = False) -> list[str]:
         problems = []
         for table in sorted(set(self.tables) | set(other.tables)):
             if table in ignore_tables:
                 continue
             before, after = self.tables.get(table), other.tables.get(table)
-            if before != after:
+            if to_the_millisecond and table in self.millis and before and after and before[0] == after[0]:
+                if self.millis[table] != other.millis.get(table):
+                    problems.append(f"table {table}: its rows differ (timestamps compared to the millisecond)")
+            elif before != after:
                 problems.append(f"table {table}: before {_fmt(before)}, after {_fmt(after)}")
         for path in sorted(set(self.files) | set(other.files)):
             if self.files.get(path) != other.files.get(path):
@@ -57,6 +66,21 @@ def table_fingerprints(db: RunningDatabase) -> dict[str, tuple[int, int]]:
     return result
 
 
+def millisecond_digests(db: RunningDatabase) -> dict[str, str]:
+    """For each table with sub-millisecond timestamp columns: sha256 of its rows, timestamps cut to milliseconds."""
+    found = db.query("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = DATABASE() "
+                     "AND data_type IN ('datetime', 'timestamp', 'time') AND datetime_precision > 3")
+    digests = {}
+    for table in sorted({str(row[0]) for row in found}):
+        digest = hashlib.sha256()
+        for row in sorted(db.query(f"SELECT * FROM `{table}`"), key=repr):
+            cut = [v.replace(microsecond=v.microsecond // 1000 * 1000)
+                   if isinstance(v, datetime.datetime | datetime.time) else v for v in row]
+            digest.update(repr(cut).encode())
+        digests[table] = digest.hexdigest()
+    return digests
+
+
 def referenced_files(db: RunningDatabase) -> frozenset[str]:
     """Files the ta rows name, relative to botssys.
 
@@ -82,13 +106,19 @@ def file_checksums(bots: Bots) -> dict[str, str]:
 
 
 def fingerprint(db: RunningDatabase, bots: Bots) -> Fingerprint:
-    return Fingerprint(table_fingerprints(db), file_checksums(bots), referenced_files(db))
+    return Fingerprint(table_fingerprints(db), file_checksums(bots), referenced_files(db),
+                       millisecond_digests(db))
 
 
 def destroy(db: RunningDatabase, bots: Bots) -> None:
     """The disaster: the database dropped and recreated empty, the data files deleted."""
+    drop_database(db)
+    bots.exec_web(" && ".join(f"rm -rf {BOTSSYS}/{d} && mkdir -p {BOTSSYS}/{d}" for d in DATA_DIRS))
+
+
+def drop_database(db: RunningDatabase) -> None:
+    """The database dropped and recreated empty (the data files untouched)."""
     name = db.spec.database
     with db.cursor(as_root=True, database="") as cursor:
         cursor.execute(f"DROP DATABASE `{name}`")
         cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    bots.exec_web(" && ".join(f"rm -rf {BOTSSYS}/{d} && mkdir -p {BOTSSYS}/{d}" for d in DATA_DIRS))

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 DATABASE, NODES, ENGINE_SCHEDULE, ENGINE_JOBS, CONFIG, IMAGES, CRONJOB, REPLICAS, FILLERS, SCHEMA = (
     "database", "nodes", "engine-schedule", "engine-jobs", "config", "images", "cronjob", "replicas", "fillers",
     "schema")
+WRITE_TEST = "write-test"
+KUBELET = "kubelet"
+TEMPLATE = "pod-template"
 NORMALISATIONS = frozenset({ENGINE_SCHEDULE, ENGINE_JOBS})
 
 

@@ -154,7 +154,8 @@ class RunbookShell:
         reader.start()
         found.wait(timeout)
         shown = until in "".join(output)
-        ended = proc.poll()
+        reader.join(0.5)  # at end of output: the command is ending by itself, let it
+        ended = proc.wait(5) if not reader.is_alive() else proc.poll()
         if ended is None:
             os.killpg(proc.pid, signal.SIGINT)
             try:

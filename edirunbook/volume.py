@@ -6,6 +6,8 @@ from edirunbook.errors import AppError
 
 DATA = f"{BOTS_HOME}/botssys/data"
 FILLER_GLOB = f"{DATA}/edirunbook-filler-*"
+# The runbook's write test (Performance Degradation) writes 100 MB here, on the production data volume.
+WRITE_TEST = f"{BOTS_HOME}/test"
 # Archived transaction files older than the runbook's 30 days, written until the volume is full:
 # dd stops with a real "No space left on device".
 _FILL = (
@@ -37,3 +39,8 @@ def fill(bots: Bots) -> str:
 def remove_fillers(bots: Bots) -> int:
     """Remove the files fill() wrote; returns how many there were."""
     return int(bots.exec_web(f"n=$(ls {FILLER_GLOB} 2>/dev/null | wc -l); rm -f {FILLER_GLOB}; echo $n").strip())
+
+
+def remove_write_test(bots: Bots) -> bool:
+    """Remove the file the runbook's dd write test leaves behind; True when it was there."""
+    return bots.exec_web(f"if [ -e {WRITE_TEST} ]; then rm -f {WRITE_TEST}; echo removed; fi").strip() == "removed"

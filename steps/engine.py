@@ -46,14 +46,13 @@ def newest_order_separator(ctx: ScenarioContext, separator: str) -> None:
 def engine_runs(ctx: ScenarioContext, count: int) -> None:
     """Engine Jobs made as the runbook makes them (`bots-engine-manual-<epoch>`), each run to Complete in turn."""
     for _ in range(count):
-        name = f"bots-engine-manual-{int(time.time())}"
+        second = int(time.time())
+        name = f"bots-engine-manual-{second}"
         ctx.bots.kubectl_run("create", "job", f"--from=cronjob/{app.ENGINE_CRONJOB}", name)
         state = ctx.bots.wait_job(name, timeout=300)
         assert state == "Complete", f"the engine run job/{name} {state}:\n{ctx.bots.job_logs(name)}"
         # the next name (and creation second) must differ, as a person's next `$(date +%s)` would
-        wait_for("the clock to reach the next second",
-                 lambda n=name: Observation(f"bots-engine-manual-{int(time.time())}" != n, "the same second"),
-                 timeout=2, interval=0.1)
+        _wait_past(second)
 
 
 @given(parsers.parse("a burst of bad files is in the inbound directory: {malformed:d} malformed orders, {foreign:d} "
@@ -108,6 +107,11 @@ def output_names_invoices(ctx: ScenarioContext) -> None:
     invoices = [name for name in ctx.bad_files if name.endswith("-INVOIC.edi")]
     missing = [name for name in invoices if name not in ctx.last.output]
     assert invoices and not missing, f"not named: {missing or 'no invoices were dropped'}\n{ctx.last.output}"
+
+
+def _wait_past(second: int) -> None:
+    wait_for("the clock to reach the next second",
+             lambda: Observation(int(time.time()) != second, "the same second"), timeout=2, interval=0.1)
 
 
 def _engine_run(ctx: ScenarioContext, sample: str, count: int) -> None:

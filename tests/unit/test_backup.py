@@ -29,3 +29,13 @@ def test_tables_rebuilt_by_the_restore_tooling_can_be_ignored() -> None:
     after = Fingerprint({"ta": (10, 111), "persist": (2, 222), "django_migrations": (20, 5)}, BEFORE.files,
                         BEFORE.referenced)
     assert BEFORE.differences(after, ignore_tables=frozenset({"django_migrations"})) == []
+
+
+def test_a_dumpdata_round_trip_compares_timestamps_to_the_millisecond() -> None:
+    before = Fingerprint({"auth_user": (1, 111)}, {}, frozenset(), {"auth_user": "same"})
+    after = Fingerprint({"auth_user": (1, 222)}, {}, frozenset(), {"auth_user": "same"})
+    assert before.differences(after) == ["table auth_user: before 1 rows, checksum 111, after 1 rows, checksum 222"]
+    assert before.differences(after, to_the_millisecond=True) == []
+    changed = Fingerprint({"auth_user": (1, 222)}, {}, frozenset(), {"auth_user": "other"})
+    assert before.differences(changed, to_the_millisecond=True) == [
+        "table auth_user: its rows differ (timestamps compared to the millisecond)"]

@@ -1,0 +1,54 @@
+"""Django migrations: what `showmigrations` lists, a migration made pending, and the app's readiness answer."""
+from __future__ import annotations
+
+import json
+import re
+
+from pytest_bdd import given, parsers, then
+
+from fixtures.scenario import ScenarioContext
+
+_MIGRATION = re.compile(r"^\s*\[(?P<mark>[X ])\]\s+(?P<name>\S+)")
+
+
+def _migrations(output: str) -> dict[str, dict[str, bool]]:
+    """showmigrations' listing: app -> migration -> applied."""
+    found: dict[str, dict[str, bool]] = {}
+    app = ""
+    for line in output.splitlines():
+        match = _MIGRATION.match(line)
+        if match and app:
+            found[app][match["name"]] = match["mark"] == "X"
+        elif line.strip() and not line.startswith(" "):
+            app = line.strip()
+            found[app] = {}
+    return found
+
+
+@given(parsers.parse("a migration is pending: {app} is migrated back to {migration}"))
+def migration_pending(ctx: ScenarioContext, app: str, migration: str) -> None:
+    """`manage.py migrate <app> <migration>` unapplies the later ones (as a release with new migrations finds it)."""
+    ctx.bots.exec_web(f"python manage.py migrate {app} {migration}", timeout=300)
+
+
+@then("the output lists every migration applied")
+def all_applied(ctx: ScenarioContext) -> None:
+    """The last showmigrations lists migrations of several apps, every one `[X]`."""
+    listed = _migrations(ctx.last.output)
+    pending = [f"{app}.{name}" for app, names in listed.items() for name, done in names.items() if not done]
+    assert sum(len(names) for names in listed.values()) > 1 and not pending, \
+        f"pending: {pending or 'nothing listed'}\n{ctx.last.output}"
+
+
+@then(parsers.parse("the output lists migrations of {app} not applied"))
+def some_pending(ctx: ScenarioContext, app: str) -> None:
+    """The last showmigrations lists at least one `[ ]` migration under the app."""
+    names = _migrations(ctx.last.output).get(app, {})
+    assert any(not done for done in names.values()), f"no pending migration of {app}:\n{ctx.last.output}"
+
+
+@then("the output is a health report saying ok")
+def health_report_ok(ctx: ScenarioContext) -> None:
+    """The last output is the JSON health report with status ok (curl without -f exits 0 on a 503 too)."""
+    report = json.loads(ctx.last.output.strip().splitlines()[-1])
+    assert report.get("status") == "ok", f"the application is not ready: {report}"
