@@ -87,6 +87,15 @@ def operator_reruns_script(ctx: ScenarioContext, request: pytest.FixtureRequest,
     _run(ctx, request, f"./{name}")
 
 
+@then(parsers.parse('the operator\'s file "{pattern}" exists and is empty'))
+def operator_file_empty(ctx: ScenarioContext, pattern: str) -> None:
+    """A file the commands wrote in the operator's working directory (a glob) exists with 0 bytes."""
+    found = sorted(ctx.workdir.glob(pattern))
+    assert found, f"no file {pattern} in the operator's directory: {sorted(p.name for p in ctx.workdir.iterdir())}"
+    sizes = {path.name: path.stat().st_size for path in found}
+    assert set(sizes.values()) == {0}, f"expected {pattern} empty, found sizes {sizes}"
+
+
 @then("the output shows a database connection error")
 def output_db_error(ctx: ScenarioContext) -> None:
     """The last command's output has a MySQL client or DNS error saying the database cannot be reached."""
