@@ -198,6 +198,12 @@ class KindEnvironment:
                  timeout=self.config.timeout("node_ready", 180))
         docker.run("exec", node, "conntrack", "-D", "-p", "tcp", "--orig-dst", "10.96.0.1", check=False)
 
+    def node_exec(self, command: str, *, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        """A shell command in the node container (its hostPath volumes, its services); never raises."""
+        interactive = ["-i"] if input is not None else []
+        return daemon.connect().run("exec", *interactive, self.node_container(), "sh", "-c", command, check=False,
+                                    timeout=120, input=input)
+
     def kubelet(self, action: str) -> subprocess.CompletedProcess[str]:
         """`systemctl <action> kubelet` in the node container (is-active, stop, start): node faults and repairs."""
         return daemon.connect().run("exec", self.node_container(), "systemctl", action, "kubelet", check=False,

@@ -1,0 +1,102 @@
+"""The runbook's nightly backup CronJob: its Jobs, the backup volume's files, their restore and retention."""
+from __future__ import annotations
+
+import datetime
+import json
+import shlex
+
+from pytest_bdd import given, parsers, then, when
+
+from edirunbook.durations import parse_duration
+from fixtures.scenario import ScenarioContext
+
+# The backup volume (bots-backup-pvc) as the kind node holds it (environments/kind/backup-pv.yaml).
+BACKUP_DIR = "/var/local/edirunbook/backup"
+
+
+def _on_node(ctx: ScenarioContext, command: str) -> str:
+    result = ctx.env.kind.node_exec(command)
+    assert result.returncode == 0, f"on the node: {command}\n{result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def _backups(ctx: ScenarioContext) -> dict[str, int]:
+    """backup-*.json on the backup volume: name -> size."""
+    listing = _on_node(ctx, f"cd {BACKUP_DIR} && find . -maxdepth 1 -name 'backup-*.json' -printf '%f %s\\n'")
+    return {name: int(size) for name, size in (line.split() for line in listing.splitlines())}
+
+
+def _newest(ctx: ScenarioContext) -> tuple[str, int]:
+    found = _backups(ctx)
+    assert found, f"the backup volume has no backup-*.json: {_on_node(ctx, f'ls -la {BACKUP_DIR}')}"
+    name = max(found)  # backup-YYYYmmdd-HHMMSS.json: the name orders them by time
+    return name, found[name]
+
+
+@given("the backup volume holds no backups")
+def no_backups(ctx: ScenarioContext) -> None:
+    """Every backup-* file on bots-backup-pvc removed (earlier scenarios' backups)."""
+    _on_node(ctx, f"rm -f {BACKUP_DIR}/backup-*")
+
+
+@then(parsers.parse('the backup job finishes "{state}" within {timeout}'))
+def backup_job_finishes(ctx: ScenarioContext, state: str, timeout: str) -> None:
+    """The Job the last `kubectl create job` made ends Complete or Failed, as named."""
+    name = ctx.shell.values.get("latest-job-name")
+    assert name, "no job was created by an earlier command"
+    finished = ctx.bots.wait_job(name, timeout=parse_duration(timeout))
+    assert finished == state, f"job/{name} finished {finished}, expected {state}; its log:\n{ctx.bots.job_logs(name)}"
+
+
+@then("the newest backup file is empty")
+def newest_empty(ctx: ScenarioContext) -> None:
+    """The newest backup-*.json on the backup volume has 0 bytes: it looks like a backup and holds nothing."""
+    name, size = _newest(ctx)
+    assert size == 0, f"{name} has {size} bytes"
+
+
+@given(parsers.parse("the backup volume holds nightly backups: {old:d} older than 30 days and {recent:d} newer"))
+def earlier_backups(ctx: ScenarioContext, old: int, recent: int) -> None:
+    """Backups of earlier nights: today's dumpdata under the names and mtimes the CronJob gave them back then
+    (2 AM, 31+ days ago for the old ones, 1-29 days ago for the recent ones)."""
+    dump = ctx.bots.exec_web("python manage.py dumpdata --exclude auth.permission --exclude contenttypes",
+                             timeout=300)
+    today = datetime.datetime.now(datetime.UTC).replace(hour=2, minute=0, second=0, microsecond=0)
+    ages = [31 + 2 * n for n in range(old)] + [1 + 7 * n for n in range(recent)]
+    assert all(age <= 29 for age in ages[old:]), "too many recent backups for 30 days"
+    names = []
+    for age in ages:
+        night = today - datetime.timedelta(days=age)
+        name = f"backup-{night:%Y%m%d-%H%M%S}.json"
+        result = ctx.env.kind.node_exec(f"cat > {BACKUP_DIR}/{name} && chown 10001:10001 {BACKUP_DIR}/{name} && "
+                                        f"touch -d {shlex.quote(night.isoformat())} {BACKUP_DIR}/{name}", input=dump)
+        assert result.returncode == 0, result.stderr
+        names.append(name)
+    ctx.shell.values["old-backups"] = " ".join(names[:old])
+    ctx.shell.values["recent-backups"] = " ".join(names[old:])
+
+
+@then("the backups older than 30 days are deleted and the newer ones kept")
+def retention(ctx: ScenarioContext) -> None:
+    """The old backups are gone; the recent ones and the new one (non-empty) are there."""
+    found = _backups(ctx)
+    old = ctx.shell.values.get("old-backups", "").split()
+    recent = ctx.shell.values.get("recent-backups", "").split()
+    assert old and recent, "no earlier backups were made in this scenario"
+    kept_old = [name for name in old if name in found]
+    lost = [name for name in recent if name not in found]
+    assert not kept_old and not lost, f"kept {kept_old} (older than 30 days), lost {lost}; on the volume: {found}"
+    name, size = _newest(ctx)
+    assert size > 0 and name not in recent, f"no new backup: the newest is {name} ({size} bytes)"
+
+
+@when(parsers.parse('the operator copies the newest backup file to "{name}"'))
+def fetch_newest(ctx: ScenarioContext, name: str) -> None:
+    """The newest backup-*.json, non-empty and a dumpdata list, copied into the operator's working directory."""
+    newest, size = _newest(ctx)
+    assert size > 0, f"the newest backup {newest} is empty"
+    content = _on_node(ctx, f"cat {BACKUP_DIR}/{newest}")
+    records = json.loads(content)
+    assert any(r.get("model") == "bots.ta" for r in records), f"{newest} holds no bots.ta rows"
+    ctx.workdir.mkdir(parents=True, exist_ok=True)
+    (ctx.workdir / ctx.shell.prepare(name)).write_text(content)
