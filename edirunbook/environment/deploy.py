@@ -15,13 +15,17 @@ from kubernetes import client
 
 from edirunbook import cluster, images, paths
 from edirunbook.docker import daemon
-from edirunbook.environment.credentials import Credentials
+from edirunbook.environment.credentials import ADMIN_USER, Credentials
 from edirunbook.environment.kind import KindEnvironment
 from edirunbook.errors import AppError, CommandFailed, EnvironmentNotReady, StopWaiting
 from edirunbook.process import note, run, step
 from edirunbook.waiting import Observation, wait_for
 
 OVERLAY_IMAGE = "edirunbook/bots-edi:local"
+# hostPath volumes of the kind overlay on the node itself (backup-pv.yaml), owned by the app's user: kubelet
+# applies no fsGroup to hostPath volumes
+NODE_DIRECTORIES = ("/var/local/edirunbook/backup",)
+APP_UID = "10001"
 SECRET = "bots-edidb-secret"
 DB_INIT_JOB = "bots-db-init"
 WORKLOADS = ["bots-webserver", "bots-jobqueue"]
@@ -38,9 +42,11 @@ def kubectl(env: KindEnvironment, *args: str, input: str | None = None, timeout:
 
 
 def secret_data(env: KindEnvironment, creds: Credentials) -> dict[str, str]:
+    """The keys of secret.env.example; BOTS_ADMIN_* make the db-init Job create the web UI superuser."""
     db = env.config.database
     return {"DB_NAME": db.name, "DB_USER": db.user, "DB_PASSWORD": creds.password, "DB_HOST": db.alias,
-            "DB_PORT": "3306", "DJANGO_SECRET_KEY": creds.django_secret_key}
+            "DB_PORT": "3306", "DJANGO_SECRET_KEY": creds.django_secret_key,
+            "BOTS_ADMIN_USER": ADMIN_USER, "BOTS_ADMIN_PASSWORD": creds.admin_password}
 
 
 def apply_secret(core: client.CoreV1Api, namespace: str, data: dict[str, str]) -> None:
@@ -71,8 +77,11 @@ def deploy(env: KindEnvironment) -> dict[str, float]:
     ref = app_image(docker)
     images.tag(docker, ref, OVERLAY_IMAGE)
     timings["image"] = time.monotonic() - started
-    with step(f"loading {ref} into the kind node"):
-        env.kind(docker, "load", "docker-image", "--name", env.config.cluster_name, ref)
+    with step(f"loading {ref} into the kind node (also as {OVERLAY_IMAGE})"):
+        # the second name is what the runbook's own manifests (the backup CronJob's `:latest`) are mapped to
+        env.kind(docker, "load", "docker-image", "--name", env.config.cluster_name, ref, OVERLAY_IMAGE)
+    for directory in NODE_DIRECTORIES:
+        docker.run("exec", env.node_container(), "install", "-d", "-o", APP_UID, "-g", APP_UID, directory)
     api = cluster.connect(env.kubeconfig)
     core = client.CoreV1Api(api)
     namespace = env.config.namespace

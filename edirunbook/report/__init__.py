@@ -5,15 +5,17 @@ the recording API re-exported here. The parts: model.py (what is recorded and th
 scenario's tags mean, `--tags` selection), secrets.py (never shown), summary.py (summary.json, summary.md,
 the terminal table), html.py (report.html's extra parts), plugin.py (the pytest hooks).
 """
-from edirunbook.report.model import Stopwatch, record_command, record_duration
+from edirunbook.report.model import Stopwatch, attachment_dir, record_attachment, record_command, record_duration
 from edirunbook.report.plugin import pytest_addoption, pytest_bdd_apply_tag, pytest_configure, stopwatch
 from edirunbook.report.secrets import register_secret, unregister_secret
 
 __all__ = [
     "Stopwatch",
+    "attachment_dir",
     "pytest_addoption",
     "pytest_bdd_apply_tag",
     "pytest_configure",
+    "record_attachment",
     "record_command",
     "record_duration",
     "register_secret",

@@ -1,23 +1,29 @@
 """The report.html parts pytest-html cannot know: the procedure table, and per scenario its runbook link,
-timings and command transcript (each command collapsed). Registered only when pytest-html is active."""
+timings, command transcript (each command collapsed) and screenshots (embedded, so report.html stays one
+self-contained file). Registered only when pytest-html is active."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Sequence
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from edirunbook.durations import format_duration
-from edirunbook.report.model import FAILED, OVER, ScenarioRecord
+from edirunbook.report.model import FAILED, OVER, Attachment, ScenarioRecord
 from edirunbook.report.secrets import redact
 from edirunbook.report.summary import cells, headline
 
 _STYLE = ("<style>.edirunbook table{border-collapse:collapse;margin:4px 0}"
           ".edirunbook td,.edirunbook th{border:1px solid #ccc;padding:2px 8px;text-align:left}"
           ".edirunbook .bad{color:#b00;font-weight:bold}.edirunbook pre{white-space:pre-wrap;max-height:40em;"
-          "overflow:auto;background:#f6f6f6;padding:4px}</style>")
+          "overflow:auto;background:#f6f6f6;padding:4px}"
+          ".edirunbook img.screenshot{max-width:100%;border:1px solid #ccc;margin:4px 0}</style>")
+# A screenshot larger than this is linked, not embedded (report.html stays loadable).
+MAX_EMBEDDED_BYTES = 4 * 1024 * 1024
 
 
 def html_summary(records: Sequence[ScenarioRecord]) -> str:
@@ -34,8 +40,11 @@ def html_summary(records: Sequence[ScenarioRecord]) -> str:
                   f"<table><tr>{head}</tr>{''.join(body)}</table></div>")
 
 
-def html_details(record: ScenarioRecord) -> str:
-    """One scenario's runbook link, timings and command transcript (each command collapsed)."""
+def html_details(record: ScenarioRecord, report_dir: Path | None = None) -> str:
+    """One scenario's runbook link, timings, command transcript (each command collapsed) and attachments.
+
+    Attachment paths are shown relative to `report_dir` (where report.html is), so their links work there.
+    """
     target = record.tags.target
     facts = [f"<b>runbook</b>: {escape(', '.join(record.tags.runbook) or '-')}",
              f"<b>target</b>: {escape(target.text) if target else '-'}",
@@ -52,8 +61,27 @@ def html_details(record: ScenarioRecord) -> str:
         status = "did not finish" if command.exit_code is None else f"exit {command.exit_code}"
         parts.append(f"<details><summary><code>$ {escape(command.command)}</code> &mdash; {status}, "
                      f"{format_duration(command.seconds)}</summary><pre>{escape(command.output)}</pre></details>")
+    if record.attachments:
+        parts.append(f"<p><b>screenshots</b> ({len(record.attachments)})</p>")
+    parts += [_attachment(attachment, report_dir) for attachment in record.attachments]
     parts.append("</div>")
     return redact(_STYLE + "".join(parts))
+
+
+def _attachment(attachment: Attachment, report_dir: Path | None) -> str:
+    """One attachment, collapsed: its title, a link to the file, and an image embedded as a data URI."""
+    shown = escape(attachment.shown(report_dir))
+    head = f'<summary>{escape(attachment.title)} &mdash; <a href="{shown}">{escape(attachment.path.name)}</a></summary>'
+    try:
+        size = attachment.path.stat().st_size
+    except OSError:
+        return f"<details>{head}<p>(the file is gone)</p></details>"
+    if not attachment.is_image or size > MAX_EMBEDDED_BYTES:
+        return f"<details>{head}</details>"
+    mime = "image/png" if attachment.path.suffix.lower() == ".png" else "image/jpeg"
+    data = base64.b64encode(attachment.path.read_bytes()).decode("ascii")
+    return (f'<details>{head}<img class="screenshot" alt="{escape(attachment.title)}" '
+            f'src="data:{mime};base64,{data}"/></details>')
 
 
 class HtmlReportHooks:

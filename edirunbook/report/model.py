@@ -3,10 +3,13 @@ the runbook's target; and how steps and fixtures record into it. The writers (su
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,6 +49,26 @@ class CommandRecord:
 
 
 @dataclass
+class Attachment:
+    """A file a step saved for the report (a screenshot); `path` as given, shown relative to the report dir."""
+
+    path: Path
+    title: str
+
+    @property
+    def is_image(self) -> bool:
+        return self.path.suffix.lower() in (".png", ".jpg", ".jpeg")
+
+    def shown(self, report_dir: Path | str | None) -> str:
+        """The path relative to the report dir (where report.html and summary.md are) when it is inside it."""
+        if report_dir is not None:
+            relative = os.path.relpath(self.path.resolve(), Path(report_dir).resolve())
+            if not relative.startswith(".."):
+                return Path(relative).as_posix()
+        return self.path.as_posix()
+
+
+@dataclass
 class ScenarioRecord:
     """One test item: who it is, what happened, how long it took, what it ran."""
 
@@ -63,6 +86,7 @@ class ScenarioRecord:
     failed_for_time: bool = False  # --fail-over-target turned a passed scenario into a failure
     timings: list[Timing] = field(default_factory=list)
     commands: list[CommandRecord] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
     @property
     def wall(self) -> float | None:
@@ -128,7 +152,8 @@ class ScenarioRecord:
         self.timings.append(timing)
         return timing
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, report_dir: Path | str | None = None) -> dict[str, Any]:
+        """The scenario for summary.json; attachment paths relative to `report_dir` when inside it."""
         target = self.tags.target
         return redact_value({
             "nodeid": self.nodeid,
@@ -154,6 +179,7 @@ class ScenarioRecord:
                          "verdict": t.verdict} for t in self.timings],
             "commands": [{"command": c.command, "exit_code": c.exit_code, "seconds": c.seconds,
                           "output": c.output} for c in self.commands],
+            "attachments": [{"title": a.title, "path": a.shown(report_dir)} for a in self.attachments],
         })
 
 
@@ -202,6 +228,34 @@ def record_command(
     if len(output) > MAX_OUTPUT:
         output = f"[first {len(output) - MAX_OUTPUT} characters left out]\n" + output[-MAX_OUTPUT:]
     record_of(item).commands.append(CommandRecord(redact(command), exit_code, redact(output), float(seconds)))
+
+
+def record_attachment(request: pytest.FixtureRequest, path: Path | str, title: str) -> None:
+    """Record a file a step saved (a screenshot) on this scenario: report.html shows it, summary.json lists it."""
+    item = _item_of(request, "record_attachment")
+    file = Path(path)
+    if not file.is_file():
+        raise ReportError(f"attachment {file} does not exist: save the file before recording it")
+    record_of(item).attachments.append(Attachment(file, redact(title)))
+    item.user_properties.append((f"{PROPERTY_PREFIX}.attachment", str(file)))
+
+
+def attachment_dir(request: pytest.FixtureRequest, kind: str) -> Path:
+    """Where this scenario's attachments of one kind go: <report dir>/<kind>/<scenario slug>/ (not created).
+
+    The report dir is the plugin's --report-dir (reports/ by default); the slug is made from the feature and
+    scenario name, so each scenario (and each example of an outline) has a folder of its own.
+    """
+    item = _item_of(request, "attachment_dir")
+    config = request.config
+    report_dir = config.invocation_params.dir / getattr(config.option, "edirunbook_report_dir", "reports")
+    record = record_of(item)
+    name = f"{record.feature} {record.scenario}" if record.scenario else item.name
+    return report_dir / kind / _slug(name)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:120] or "test"
 
 
 class Stopwatch:

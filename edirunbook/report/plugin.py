@@ -18,6 +18,8 @@ the table procedure | result | duration | recovery | runbook target | verdict.
 For steps and fixtures, from edirunbook.report (misuse raises edirunbook.errors.ReportError):
   record_duration(request, name, seconds, target_seconds=None)  a measured time; `recovery` is compared with @rto
   record_command(request, command, exit_code, output, seconds)  a shell command for the transcript
+  record_attachment(request, path, title)                      a saved file (a screenshot): shown in report.html
+  attachment_dir(request, kind)                                 <report dir>/<kind>/<scenario slug>/ for such files
   stopwatch  (fixture) .start(name), .stop(name) -> seconds, `with stopwatch.measure(name): ...`
   register_secret(value)                                        never write or print `value` (process-wide)
   unregister_secret(value)                                      forget it again (tests that register one)
@@ -236,7 +238,8 @@ class ReportPlugin:
             if self.state.html:
                 from pytest_html import extras
 
-                report.extras = [*getattr(report, "extras", []), extras.html(html_details(record))]  # type: ignore[attr-defined]
+                details = extras.html(html_details(record, self.state.report_dir))
+                report.extras = [*getattr(report, "extras", []), details]  # type: ignore[attr-defined]
         return report
 
     def pytest_bdd_step_error(self, request: pytest.FixtureRequest, step: Step) -> None:

@@ -14,7 +14,8 @@ summary.json schema:
                   "verdict": "within target" | "OVER TARGET" | "no target" | "failed" | "not run",
                   "lower_end_met": bool | null,
                   "timings": [{"name", "seconds", "target_s": float | null, "verdict"}],
-                  "commands": [{"command", "exit_code": int | null, "seconds", "output"}]}]}
+                  "commands": [{"command", "exit_code": int | null, "seconds", "output"}],
+                  "attachments": [{"title", "path" (relative to report_dir when inside it)}]}]}
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def totals(records: Sequence[ScenarioRecord]) -> dict[str, int]:
 
 
 def summary_json(records: Sequence[ScenarioRecord], run: RunInfo) -> dict[str, Any]:
-    return {"run": redact_value(vars(run)), "totals": totals(records), "scenarios": [r.as_json() for r in records]}
+    return {"run": redact_value(vars(run)), "totals": totals(records),
+            "scenarios": [r.as_json(run.report_dir) for r in records]}
 
 
 def cells(record: ScenarioRecord) -> dict[str, str]:
@@ -149,6 +151,12 @@ def summary_markdown(records: Sequence[ScenarioRecord], run: RunInfo) -> str:
                                                                  if t.target else "")
                      for t in record.timings if t.name != SCENARIO]
             out.append(f"- {_md(record.procedure)}: " + ", ".join(parts))
+    shot = [r for r in records if r.attachments]
+    if shot:
+        out += ["", "## Screenshots", ""]
+        for record in shot:
+            links = ", ".join(f"[{_md(a.title)}]({a.shown(run.report_dir)})" for a in record.attachments)
+            out.append(f"- {_md(record.procedure)}: {links}")
     return redact("\n".join(out) + "\n")
 
 
