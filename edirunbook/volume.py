@@ -5,16 +5,41 @@ from edirunbook.app import BOTS_HOME, Bots
 from edirunbook.errors import AppError
 
 DATA = f"{BOTS_HOME}/botssys/data"
-FILLER_GLOB = f"{DATA}/edirunbook-filler-*"
+# Earlier days' data, as Bots keeps it: data/<n>/ directories (Bots names them idta // 1000) holding the
+# files of one day's engine run, each dated its day. Numbered from here, far above the ta ids a test reaches,
+# so the known state can tell them from today's.
+FIRST_DAY_DIR = 9000
+DAY_DIRS = f"{DATA}/9[0-9][0-9][0-9]"
 # The runbook's write test (Performance Degradation) writes 100 MB here, on the production data volume.
 WRITE_TEST = f"{BOTS_HOME}/test"
-# Archived transaction files older than the runbook's 30 days, written until the volume is full:
-# dd stops with a real "No space left on device".
-_FILL = (
-    f"mkdir -p {DATA} && i=0; while dd if=/dev/zero of={DATA}/edirunbook-filler-$i.old bs=1M count=16 "
-    f"2>/tmp/dd.err; do touch -d '40 days ago' {DATA}/edirunbook-filler-$i.old; i=$((i+1)); done; "
-    f"touch -d '40 days ago' {DATA}/edirunbook-filler-$i.old; cat /tmp/dd.err"
-)
+# on the data volume (a pod's /tmp is its own; the next exec may reach the other webserver pod)
+MARKER = f"{BOTS_HOME}/botssys/.edirunbook-day-started"
+
+
+def start_day(bots: Bots) -> None:
+    """Mark now: the files the engine writes after this are the day's traffic fill_with_days() repeats."""
+    bots.exec_web(f"touch {MARKER}")
+
+
+def fill_with_days(bots: Bots) -> str:
+    """The day's engine-made data files, repeated as the data of the days before, one directory a day going
+    back (dated 1, 2, 3 ... days ago), until a copy fails; returns the output (ENOSPC expected) and `days=N`."""
+    script = (
+        f"files=$(find {DATA} -type f -newer {MARKER} ! -path '{DATA}/9???/*'); "
+        "[ -n \"$files\" ] || { echo 'no files made since the day started'; exit 1; }; "
+        f"d=1; while [ $d -lt 1000 ]; do dir={DATA}/$(({FIRST_DAY_DIR} + d)); "
+        "mkdir -p $dir 2>/tmp/fill.err || break; "
+        "cp $files $dir/ 2>/tmp/fill.err; ok=$?; "
+        "touch -d \"$d days ago\" $dir/* $dir; [ $ok -eq 0 ] || break; d=$((d + 1)); done; "
+        "cat /tmp/fill.err; echo days=$d"
+    )
+    return bots.exec_web(script, timeout=300)
+
+
+def day_directories(bots: Bots) -> dict[int, int]:
+    """The earlier days' directories still on the volume: age in days -> number of files."""
+    listing = bots.exec_web(f"for d in {DAY_DIRS}; do [ -d $d ] && echo ${{d##*/}} $(ls $d | wc -l); done; true")
+    return {int(name) - FIRST_DAY_DIR: int(count) for name, count in (line.split() for line in listing.splitlines())}
 
 
 def df_use_percent(output: str, mount: str = BOTS_HOME) -> int:
@@ -31,14 +56,9 @@ def used_percent(bots: Bots) -> int:
     return df_use_percent(bots.exec_web(f"df -P {BOTS_HOME}"))
 
 
-def fill(bots: Bots) -> str:
-    """Write old archive files until the volume is full; returns dd's last error (ENOSPC expected)."""
-    return bots.exec_web(_FILL, timeout=300)
-
-
 def remove_fillers(bots: Bots) -> int:
-    """Remove the files fill() wrote; returns how many there were."""
-    return int(bots.exec_web(f"n=$(ls {FILLER_GLOB} 2>/dev/null | wc -l); rm -f {FILLER_GLOB}; echo $n").strip())
+    """Remove the earlier days' directories fill_with_days() made; returns how many there were."""
+    return int(bots.exec_web(f"n=$(ls -d {DAY_DIRS} 2>/dev/null | wc -l); rm -rf {DAY_DIRS} {MARKER}; echo $n").strip())
 
 
 def remove_write_test(bots: Bots) -> bool:

@@ -1,17 +1,38 @@
-"""A data volume filled for real until writes fail with ENOSPC, and the runbook's cleanup."""
+"""A data volume filled for real until writes fail with ENOSPC, the way Bots fills it, and the cleanups."""
 from __future__ import annotations
+
+import time
 
 from pytest_bdd import given, parsers, then
 
-from edirunbook import app, volume
+from edirunbook import app, orders, volume
 from fixtures.scenario import ScenarioContext
 
 
-@given("old archived files have filled the data volume")
+@given(parsers.parse("the engine has translated a day's orders: {count:d} large orders of {lines:d} lines"))
+def days_orders(ctx: ScenarioContext, count: int, lines: int) -> None:
+    """Big orders (the sample with that many order lines) dropped inbound and translated by one engine Job."""
+    volume.start_day(ctx.bots)
+    sample = ctx.bots.exec_web(f"cat {app.SAMPLES_DIR}/ORDERS_good.edi")
+    stamp = int(time.time() * 1000)
+    for n in range(count):
+        order = orders.large_order(sample, lines, f"PO-{stamp}-{n}")
+        ctx.bots.kubectl_run("exec", "-i", "deployment/bots-webserver", "--", "sh", "-c",
+                             f"cat > {app.INFILE_DIR}/{stamp}-{n}-large-order.edi", input=order)
+    name = f"bots-engine-seed-{int(time.time())}"
+    ctx.bots.kubectl_run("create", "job", f"--from=cronjob/{app.ENGINE_CRONJOB}", name)
+    state = ctx.bots.wait_job(name, timeout=300)
+    assert state == "Complete", f"the engine run job/{name} {state}:\n{ctx.bots.job_logs(name)}"
+
+
+@given("the data volume has filled up with the data of the days before")
 def fill_volume(ctx: ScenarioContext) -> None:
-    """Files dated 40 days ago are written into botssys/data until dd fails with No space left on device."""
-    output = volume.fill(ctx.bots)
+    """The day's engine-made data files repeated as each earlier day's (dated that day) until a copy hits ENOSPC."""
+    output = volume.fill_with_days(ctx.bots)
     assert "No space left on device" in output, f"filling the volume ended without ENOSPC:\n{output}"
+    days = int(output.rsplit("days=", 1)[1].split()[0])
+    assert days > 40, f"only {days} days filled the volume: too few to have data older than 30 days"
+    ctx.shell.values["days-filled"] = str(days)
 
 
 @then("writing to the data volume fails with No space left on device")
@@ -30,22 +51,39 @@ def du_lists(ctx: ScenarioContext) -> None:
         f"expected botssys first in the du listing:\n{ctx.last.output}"
 
 
-@then("the data volume has room again")
-def room_again(ctx: ScenarioContext) -> None:
-    """After the cleanup the data volume is less than half full."""
+@then("the data volume is still full")
+def still_full(ctx: ScenarioContext) -> None:
+    """The data volume is at 100% Use% (as the webserver pod's df says): nothing was freed."""
     used = volume.used_percent(ctx.bots)
-    assert used < 50, f"the cleanup freed too little: the volume is still {used}% used"
+    assert used >= 99, f"the data volume is {used}% full: something was freed"
+
+
+@then("the data of the last 30 days is kept and the older days' is gone")
+def retention_kept(ctx: ScenarioContext) -> None:
+    """Every earlier day's directory younger than 30 days still holds its files; none older than 30 days is left."""
+    days = volume.day_directories(ctx.bots)
+    filled = int(ctx.shell.values.get("days-filled", "0"))
+    lost = [age for age in range(1, min(filled, 30)) if not days.get(age)]
+    kept = sorted(age for age, files in days.items() if age > 30 and files)
+    assert not lost and not kept, f"days lost though younger than 30: {lost}; days older than 30 kept: {kept}"
 
 
 @then(parsers.parse("the data volume is less than {percent:d}% full"))
-def data_volume_usage(ctx: ScenarioContext, percent: int) -> None:
+def volume_below(ctx: ScenarioContext, percent: int) -> None:
     """The last `df` shows the Bots home (the data volume) below this Use%."""
     used = volume.df_use_percent(ctx.last.output)
-    assert used < percent, f"the data volume is {used}% full (limit {percent}%):\n{ctx.last.output}"
+    assert used < percent, f"the data volume is {used}% full (expected < {percent}%):\n{ctx.last.output}"
 
 
 @then("the data volume shows 100% used")
 def volume_full(ctx: ScenarioContext) -> None:
     """The last `df` shows the Bots home (the data volume) at 100% Use%."""
     used = volume.df_use_percent(ctx.last.output)
-    assert used == 100, f"df shows the data volume at {used}%, not 100%:\n{ctx.last.output}"
+    assert used == 100, f"the data volume is {used}% full, not 100%:\n{ctx.last.output}"
+
+
+@then("the data volume has room again")
+def room_again(ctx: ScenarioContext) -> None:
+    """After the cleanup the data volume is less than half full."""
+    used = volume.used_percent(ctx.bots)
+    assert used < 50, f"the cleanup freed too little: the volume is still {used}% used"
