@@ -145,9 +145,13 @@ class Bots:
             gone = len(pods) - len([p for p in pods if p.metadata.deletion_timestamp is None])
             done = summary.done and dep.spec.replicas == want and len(pods) == want == len(ready)
             if not done:
-                cluster.stop_if_hopeless(self.api, self.namespace, [p for p in pods if p not in ready
-                                                                     and p.metadata.deletion_timestamp is None],
-                                         f"deployment/{name}", restarts_seen=restarts_seen)
+                # only pods of the current template can make the wait hopeless: a rolled-back template's pods are
+                # being removed (a `rollout undo` away from an image that cannot be pulled)
+                current = self.current_template_hash(dep)
+                cluster.stop_if_hopeless(self.api, self.namespace, [
+                    p for p in pods if p not in ready and p.metadata.deletion_timestamp is None
+                    and current is not None and (p.metadata.labels or {}).get("pod-template-hash") == current],
+                    f"deployment/{name}", restarts_seen=restarts_seen)
             return Observation(done, f"{summary.seen}; {len(pods)} pods ({gone} terminating), {len(ready)} Ready, "
                                f"want {want}")
 
@@ -155,6 +159,20 @@ class Bots:
             return wait_for(f"deployment/{name} to have its pods Ready", probe, timeout=timeout)
         except RunbookSuiteError as error:
             raise AppError(f"{error}\n{self.diagnostics()}") from None
+
+    def current_template_hash(self, dep: client.V1Deployment) -> str | None:
+        """The pod-template-hash of the ReplicaSet of the Deployment's current revision; None until the controller
+        has seen the Deployment's latest change (its revision annotation is the old one till then) and made it."""
+        if (dep.status.observed_generation or 0) < (dep.metadata.generation or 0):
+            return None
+        revision = (dep.metadata.annotations or {}).get("deployment.kubernetes.io/revision")
+        selector = ",".join(f"{k}={v}" for k, v in dep.spec.selector.match_labels.items())
+        for rs in self.apps.list_namespaced_replica_set(self.namespace, label_selector=selector).items:
+            owners = [o.uid for o in rs.metadata.owner_references or []]
+            if dep.metadata.uid in owners and revision is not None \
+                    and (rs.metadata.annotations or {}).get("deployment.kubernetes.io/revision") == revision:
+                return (rs.metadata.labels or {}).get("pod-template-hash")
+        return None
 
     def wait_settled(self, name: str, *, seconds: float) -> None:
         """The Deployment's pods stay all Ready, with no container restart, for `seconds`."""

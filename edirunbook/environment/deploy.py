@@ -6,6 +6,8 @@ the environment with the content-hashed image, and waits until every workload is
 """
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import time
 from typing import Any
@@ -22,9 +24,9 @@ from edirunbook.process import note, run, step
 from edirunbook.waiting import Observation, wait_for
 
 OVERLAY_IMAGE = "edirunbook/bots-edi:local"
-# hostPath volumes of the kind overlay on the node itself (backup-pv.yaml), owned by the app's user: kubelet
-# applies no fsGroup to hostPath volumes
-NODE_DIRECTORIES = ("/var/local/edirunbook/backup",)
+# hostPath volumes of the kind overlay on the node itself (backup-pv.yaml, restored-pv.yaml), owned by the app's
+# user: kubelet applies no fsGroup to hostPath volumes
+NODE_DIRECTORIES = ("/var/local/edirunbook/backup", "/var/local/edirunbook/data-restored")
 APP_UID = "10001"
 SECRET = "bots-edidb-secret"
 DB_INIT_JOB = "bots-db-init"
@@ -116,12 +118,23 @@ def render(env: KindEnvironment, image: str) -> str:
     return kubectl(env, "kustomize", str(env.config.directory)).replace(OVERLAY_IMAGE, image)
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed(manifests: str) -> tuple[dict[str, Any], ...]:
+    return tuple(doc for doc in yaml.safe_load_all(manifests) if doc)
+
+
+def documents(manifests: str) -> list[dict[str, Any]]:
+    """The objects of rendered manifests (parsed once per text: the known state reads them around every scenario);
+    each a copy the caller may change."""
+    return copy.deepcopy(list(_parsed(manifests)))
+
+
 def deployed_object(manifests: str, kind: str, name: str, where: str) -> dict[str, Any]:
     """The object `kind/name` of rendered manifests; AppError naming what is there instead when it is missing."""
-    docs = [doc for doc in yaml.safe_load_all(manifests) if doc]
+    docs = _parsed(manifests)
     for doc in docs:
         if doc.get("kind") == kind and doc["metadata"]["name"] == name:
-            return dict(doc)
+            return copy.deepcopy(doc)
     similar = sorted(doc["metadata"]["name"] for doc in docs
                      if doc.get("kind") == kind and doc["metadata"]["name"].startswith(f"{name}-"))
     hint = (f" It has {', '.join(similar)}: a generated name suffix, so `kubectl ... {kind.lower()} {name}` in the "
@@ -138,8 +151,8 @@ def apply_as_shipped(env: KindEnvironment, manifests: str) -> str:
     """
     output = apply(env, manifests)
     batch = client.BatchV1Api(cluster.connect(env.kubeconfig))
-    for doc in yaml.safe_load_all(manifests):
-        if doc and doc.get("kind") == "CronJob":
+    for doc in _parsed(manifests):
+        if doc.get("kind") == "CronJob":
             suspend = bool((doc.get("spec") or {}).get("suspend", False))
             batch.patch_namespaced_cron_job(doc["metadata"]["name"], doc["metadata"].get("namespace")
                                             or env.config.namespace, {"spec": {"suspend": suspend}})

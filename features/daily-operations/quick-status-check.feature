@@ -47,6 +47,7 @@ Feature: Quick status check
     And the status report's health line ends with "✓ Healthy"
     When deployment bots-webserver is scaled to 0 replicas
     Then deployment bots-webserver has 0 Ready pods within 2m
+    And the web UI is unreachable within 2m
     When the operator runs the saved script "check-bots-status.sh" again
     Then the status report's "Pods" section lists every Bots EDI pod with its status
     And the status report's health line ends with "✗ Unhealthy"

@@ -130,3 +130,37 @@ def test_a_configmap_with_a_generated_suffix_is_named_as_a_deployment_defect() -
     assert "bots-config-ini-5g7k2m9t8b: a generated name suffix" in message
     assert "disableNameSuffixHash" in message
     assert deployed_object(MANIFESTS, "Service", "bots-webserver", "here")["kind"] == "Service"
+
+
+class _ReplicaSets:
+    def __init__(self, sets: list[client.V1ReplicaSet]) -> None:
+        self.sets = sets
+
+    def list_namespaced_replica_set(self, namespace: str, label_selector: str) -> client.V1ReplicaSetList:
+        return client.V1ReplicaSetList(items=self.sets)
+
+
+def _replica_set(template_hash: str, revision: str, owner: str = "dep-uid") -> client.V1ReplicaSet:
+    return client.V1ReplicaSet(metadata=client.V1ObjectMeta(
+        labels={"pod-template-hash": template_hash}, annotations={"deployment.kubernetes.io/revision": revision},
+        owner_references=[client.V1OwnerReference(api_version="apps/v1", kind="Deployment", name="web", uid=owner)]))
+
+
+def _deployment(revision: str, generation: int, observed: int) -> client.V1Deployment:
+    return client.V1Deployment(
+        metadata=client.V1ObjectMeta(uid="dep-uid", generation=generation,
+                                     annotations={"deployment.kubernetes.io/revision": revision}),
+        spec=client.V1DeploymentSpec(selector=client.V1LabelSelector(match_labels={"component": "webserver"}),
+                                     template=client.V1PodTemplateSpec()),
+        status=client.V1DeploymentStatus(observed_generation=observed))
+
+
+def test_only_the_current_revisions_pods_can_make_a_deployment_wait_hopeless(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from edirunbook.app import Bots
+    bots = Bots(api=None, namespace="edi", kubectl=None, kubeconfig=None, web_url="")  # type: ignore[arg-type]
+    sets = _ReplicaSets([_replica_set("old", "3"), _replica_set("broken", "2"), _replica_set("other", "3", "x")])
+    monkeypatch.setattr(Bots, "apps", property(lambda self: sets))
+    assert bots.current_template_hash(_deployment("3", generation=4, observed=4)) == "old"
+    # `rollout undo` changed the spec; until the controller sees it, the revision annotation is the broken one's
+    assert bots.current_template_hash(_deployment("2", generation=5, observed=4)) is None
