@@ -7,7 +7,6 @@ import shlex
 
 from pytest_bdd import given, parsers, then, when
 
-from edirunbook.durations import parse_duration
 from fixtures.scenario import ScenarioContext
 
 # The backup volume (bots-backup-pvc) as the kind node holds it (environments/kind/backup-pv.yaml).
@@ -37,15 +36,6 @@ def _newest(ctx: ScenarioContext) -> tuple[str, int]:
 def no_backups(ctx: ScenarioContext) -> None:
     """Every backup-* file on bots-backup-pvc removed (earlier scenarios' backups)."""
     _on_node(ctx, f"rm -f {BACKUP_DIR}/backup-*")
-
-
-@then(parsers.parse('the backup job finishes "{state}" within {timeout}'))
-def backup_job_finishes(ctx: ScenarioContext, state: str, timeout: str) -> None:
-    """The Job the last `kubectl create job` made ends Complete or Failed, as named."""
-    name = ctx.shell.values.get("latest-job-name")
-    assert name, "no job was created by an earlier command"
-    finished = ctx.bots.wait_job(name, timeout=parse_duration(timeout))
-    assert finished == state, f"job/{name} finished {finished}, expected {state}; its log:\n{ctx.bots.job_logs(name)}"
 
 
 @then("the newest backup file is empty")

@@ -44,10 +44,10 @@ def recovered(ctx: ScenarioContext, stopwatch: Stopwatch, timeout: str) -> None:
     stopwatch.stop("recovery")
 
 
-@then(parsers.parse('the engine job finishes "{state}" within {timeout}'))
-def engine_job_finishes(ctx: ScenarioContext, state: str, timeout: str) -> None:
-    """The engine Job the last `kubectl create job` made ends Complete or Failed, as named."""
+@then(parsers.re(r'the (?P<what>engine|backup) job finishes "(?P<state>\w+)" within (?P<timeout>\S+)'))
+def job_finishes(ctx: ScenarioContext, what: str, state: str, timeout: str) -> None:
+    """The (engine or backup) Job the last `kubectl create job` made ends Complete or Failed, as named."""
     name = ctx.shell.values.get("latest-job-name")
-    assert name, "no engine job was created by an earlier command"
+    assert name, f"no {what} job was created by an earlier command"
     finished = ctx.bots.wait_job(name, timeout=parse_duration(timeout))
     assert finished == state, f"job/{name} finished {finished}, expected {state}; its log:\n{ctx.bots.job_logs(name)}"
