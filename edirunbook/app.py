@@ -339,3 +339,20 @@ class RequestLoop:
 
 
 __all__ = ["Bots", "RequestLoop"]
+
+
+_MIGRATION = re.compile(r"^\s*\[(?P<mark>[X ])\]\s+(?P<name>\S+)")
+
+
+def parse_showmigrations(output: str) -> dict[str, dict[str, bool]]:
+    """`manage.py showmigrations` as app -> migration -> applied."""
+    found: dict[str, dict[str, bool]] = {}
+    app = ""
+    for line in output.splitlines():
+        match = _MIGRATION.match(line)
+        if match and app:
+            found[app][match["name"]] = match["mark"] == "X"
+        elif line.strip() and not line.startswith(" "):
+            app = line.strip()
+            found[app] = {}
+    return found

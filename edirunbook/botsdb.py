@@ -43,3 +43,8 @@ def file_reports(db: RunningDatabase, names: list[str]) -> dict[str, tuple[int, 
         if rows:
             found[name] = (int(rows[0][0]), str(rows[0][1]))
     return found
+
+
+def applied_migrations(db: RunningDatabase) -> frozenset[tuple[str, str]]:
+    """The Django migrations the database records as applied: (app, name)."""
+    return frozenset((str(app), str(name)) for app, name in db.query("SELECT app, name FROM django_migrations"))

@@ -2,27 +2,11 @@
 from __future__ import annotations
 
 import json
-import re
 
 from pytest_bdd import given, parsers, then
 
+from edirunbook.app import parse_showmigrations
 from fixtures.scenario import ScenarioContext
-
-_MIGRATION = re.compile(r"^\s*\[(?P<mark>[X ])\]\s+(?P<name>\S+)")
-
-
-def _migrations(output: str) -> dict[str, dict[str, bool]]:
-    """showmigrations' listing: app -> migration -> applied."""
-    found: dict[str, dict[str, bool]] = {}
-    app = ""
-    for line in output.splitlines():
-        match = _MIGRATION.match(line)
-        if match and app:
-            found[app][match["name"]] = match["mark"] == "X"
-        elif line.strip() and not line.startswith(" "):
-            app = line.strip()
-            found[app] = {}
-    return found
 
 
 @given(parsers.parse("a migration is pending: {app} is migrated back to {migration}"))
@@ -34,7 +18,7 @@ def migration_pending(ctx: ScenarioContext, app: str, migration: str) -> None:
 @then("the output lists every migration applied")
 def all_applied(ctx: ScenarioContext) -> None:
     """The last showmigrations lists migrations of several apps, every one `[X]`."""
-    listed = _migrations(ctx.last.output)
+    listed = parse_showmigrations(ctx.last.output)
     pending = [f"{app}.{name}" for app, names in listed.items() for name, done in names.items() if not done]
     assert sum(len(names) for names in listed.values()) > 1 and not pending, \
         f"pending: {pending or 'nothing listed'}\n{ctx.last.output}"
@@ -43,7 +27,7 @@ def all_applied(ctx: ScenarioContext) -> None:
 @then(parsers.parse("the output lists migrations of {app} not applied"))
 def some_pending(ctx: ScenarioContext, app: str) -> None:
     """The last showmigrations lists at least one `[ ]` migration under the app."""
-    names = _migrations(ctx.last.output).get(app, {})
+    names = parse_showmigrations(ctx.last.output).get(app, {})
     assert any(not done for done in names.values()), f"no pending migration of {app}:\n{ctx.last.output}"
 
 
