@@ -138,7 +138,7 @@ class RunbookShell:
         started = time.monotonic()
         proc = subprocess.Popen(["bash", "-c", executed], cwd=self.workdir, env={**os.environ, **self.env},
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_interruptible)
         output: list[str] = []
         found = threading.Event()
 
@@ -157,12 +157,13 @@ class RunbookShell:
         reader.join(0.5)  # at end of output: the command is ending by itself, let it
         ended = proc.wait(5) if not reader.is_alive() else proc.poll()
         if ended is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            for stop, grace in ((signal.SIGINT, 5), (signal.SIGTERM, 5), (signal.SIGKILL, None)):
+                os.killpg(proc.pid, stop)
+                try:
+                    proc.wait(grace)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
         reader.join(5)
         text = "".join(output)
         if ended is not None:  # a command that follows never ends by itself
@@ -201,6 +202,12 @@ class RunbookShell:
         if not result.ok:
             raise CommandError(describe_failure(result))
         return result
+
+
+def _interruptible() -> None:
+    """In the child: Ctrl-C's signal at its default, even when the suite runs in the background (where the
+    shell that started it ignores SIGINT, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def describe_failure(result: CommandResult) -> str:
