@@ -97,6 +97,10 @@ def find_chromium() -> Path | None:
     return next((path for path in candidates if path.is_file() and os.access(path, os.X_OK)), None)
 
 
+def _debian_with_apt() -> bool:
+    return Path("/etc/debian_version").exists() and shutil.which("apt-get") is not None
+
+
 def ensure_chromium() -> Path:
     """Debian's chromium, installed with apt when it is missing and we are root; SetupError otherwise."""
     found = find_chromium()
@@ -105,7 +109,7 @@ def ensure_chromium() -> Path:
     if os.environ.get("EDIRUNBOOK_CHROMIUM"):
         raise SetupError(f"EDIRUNBOOK_CHROMIUM={os.environ['EDIRUNBOOK_CHROMIUM']} is not an executable file. "
                          "Point it at a chromium binary, or unset it so the suite uses Debian's chromium.")
-    if not Path("/etc/debian_version").exists() or not shutil.which("apt-get"):
+    if not _debian_with_apt():
         raise SetupError("The web UI scenarios need a chromium browser, and this is not Debian/Ubuntu, so the "
                          "suite cannot install one. Install chromium and set EDIRUNBOOK_CHROMIUM to its binary.")
     if os.geteuid() != 0:
