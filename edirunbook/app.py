@@ -255,6 +255,14 @@ class Bots:
         wait_for(f"cronjob/{ENGINE_CRONJOB} to start a Job on its own", probe, timeout=timeout)
         return sorted(j.metadata.name for j in self.scheduled_engine_jobs())[-1]
 
+    def run_engine_job(self, name: str, *, timeout: float = 300) -> None:
+        """A Job made from the engine CronJob (as `kubectl create job --from` does) and run to Complete; AppError
+        with the Job's log when it fails."""
+        self.kubectl_run("create", "job", f"--from=cronjob/{ENGINE_CRONJOB}", name)
+        state = self.wait_job(name, timeout=timeout)
+        if state != "Complete":
+            raise AppError(f"the engine run job/{name} {state}:\n{self.job_logs(name)}")
+
     def wait_job(self, name: str, *, timeout: float = 300) -> str:
         """Wait until job/name finished; returns 'Complete' or 'Failed'."""
         def probe() -> Observation:

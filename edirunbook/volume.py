@@ -56,11 +56,11 @@ def used_percent(bots: Bots) -> int:
     return df_use_percent(bots.exec_web(f"df -P {BOTS_HOME}"))
 
 
-def remove_fillers(bots: Bots) -> int:
-    """Remove the earlier days' directories fill_with_days() made; returns how many there were."""
-    return int(bots.exec_web(f"n=$(ls -d {DAY_DIRS} 2>/dev/null | wc -l); rm -rf {DAY_DIRS} {MARKER}; echo $n").strip())
-
-
-def remove_write_test(bots: Bots) -> bool:
-    """Remove the file the runbook's dd write test leaves behind; True when it was there."""
-    return bots.exec_web(f"if [ -e {WRITE_TEST} ]; then rm -f {WRITE_TEST}; echo removed; fi").strip() == "removed"
+def remove_leftovers(bots: Bots) -> tuple[int, bool]:
+    """Remove what scenarios leave on the data volume, in one exec (the known state runs it around every
+    scenario): the earlier days' directories fill_with_days() made (how many) and the runbook's dd write-test
+    file (whether it was there)."""
+    output = bots.exec_web(f"n=$(ls -d {DAY_DIRS} 2>/dev/null | wc -l); rm -rf {DAY_DIRS} {MARKER}; echo $n; "
+                           f"if [ -e {WRITE_TEST} ]; then rm -f {WRITE_TEST}; echo removed; fi")
+    days, *rest = output.split()
+    return int(days), rest == ["removed"]

@@ -6,6 +6,7 @@ import re
 import pytest
 from pytest_bdd import parsers, then, when
 
+from edirunbook import tables
 from edirunbook.report import record_command
 from edirunbook.runbook import split_commands
 from edirunbook.shell import (
@@ -119,8 +120,7 @@ def output_lacks(ctx: ScenarioContext, text: str) -> None:
 @then(parsers.parse("the output lists {count:d} pods, all Running"))
 def output_lists_pods(ctx: ScenarioContext, count: int) -> None:
     """The last `kubectl get pods` lists exactly this many pods, every one with STATUS Running."""
-    rows = [line.split() for line in ctx.last.output.strip().splitlines()[1:] if line.strip()]
-    statuses = {row[0]: row[2] for row in rows if len(row) >= 3}
+    statuses = {row["NAME"]: row.get("STATUS", "") for row in tables.rows(ctx.last.output)}
     assert len(statuses) == count and set(statuses.values()) == {"Running"}, \
         f"expected {count} Running pods in:\n{ctx.last.output}"
 
@@ -134,9 +134,7 @@ def output_not_empty(ctx: ScenarioContext) -> None:
 @then(parsers.re(r"the output shows the CronJob (?P<negation>not )?suspended"))
 def cronjob_suspended(ctx: ScenarioContext, negation: str | None) -> None:
     """The last `kubectl get cronjob` shows SUSPEND True (or False, with `not`) for every CronJob listed."""
-    header, *rows = ctx.last.output.strip().splitlines()
-    column = header.index("SUSPEND")  # by position: the SCHEDULE column has spaces in it
-    values = {row.split()[0]: row[column:].split()[0] for row in rows if row.strip()}
+    values = {row["NAME"]: row.get("SUSPEND", "") for row in tables.rows(ctx.last.output)}
     expected = "False" if negation else "True"
     assert values and set(values.values()) == {expected}, f"expected SUSPEND {expected}:\n{ctx.last.output}"
 
@@ -144,6 +142,6 @@ def cronjob_suspended(ctx: ScenarioContext, negation: str | None) -> None:
 @then("every listed pod is Running or Completed")
 def output_pods_running(ctx: ScenarioContext) -> None:
     """The last `kubectl get pods` lists pods, each Running or Completed."""
-    rows = [line.split() for line in ctx.last.output.strip().splitlines()[1:] if line.strip()]
-    bad = [row[0] for row in rows if len(row) >= 3 and row[2] not in ("Running", "Completed")]
+    rows = tables.rows(ctx.last.output)
+    bad = [row["NAME"] for row in rows if row.get("STATUS") not in ("Running", "Completed")]
     assert rows and not bad, f"pods not Running: {', '.join(bad) or '(no pods listed)'}\n{ctx.last.output}"

@@ -20,9 +20,7 @@ def days_orders(ctx: ScenarioContext, count: int, lines: int) -> None:
         ctx.bots.kubectl_run("exec", "-i", "deployment/bots-webserver", "--", "sh", "-c",
                              f"cat > {app.INFILE_DIR}/{stamp}-{n}-large-order.edi", input=order)
     name = f"bots-engine-seed-{int(time.time())}"
-    ctx.bots.kubectl_run("create", "job", f"--from=cronjob/{app.ENGINE_CRONJOB}", name)
-    state = ctx.bots.wait_job(name, timeout=300)
-    assert state == "Complete", f"the engine run job/{name} {state}:\n{ctx.bots.job_logs(name)}"
+    ctx.bots.run_engine_job(name)
 
 
 @given("the data volume has filled up with the data of the days before")

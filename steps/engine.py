@@ -48,9 +48,7 @@ def engine_runs(ctx: ScenarioContext, count: int) -> None:
     for _ in range(count):
         second = int(time.time())
         name = f"bots-engine-manual-{second}"
-        ctx.bots.kubectl_run("create", "job", f"--from=cronjob/{app.ENGINE_CRONJOB}", name)
-        state = ctx.bots.wait_job(name, timeout=300)
-        assert state == "Complete", f"the engine run job/{name} {state}:\n{ctx.bots.job_logs(name)}"
+        ctx.bots.run_engine_job(name)
         # the next name (and creation second) must differ, as a person's next `$(date +%s)` would
         _wait_past(second)
 
@@ -118,9 +116,7 @@ def _engine_run(ctx: ScenarioContext, sample: str, count: int) -> None:
     for n in range(count):
         ctx.bots.drop_sample(sample, as_name=f"{n}-{sample}")
     name = f"bots-engine-seed-{int(time.time())}"
-    ctx.bots.kubectl_run("create", "job", f"--from=cronjob/{app.ENGINE_CRONJOB}", name)
-    state = ctx.bots.wait_job(name, timeout=300)
-    assert state == "Complete", f"the engine run job/{name} {state}:\n{ctx.bots.job_logs(name)}"
+    ctx.bots.run_engine_job(name)
     assert botsdb.transactions_done(ctx.env.database) >= count, "the engine left no done transactions"
 
 

@@ -206,8 +206,7 @@ class KindEnvironment:
 
     def kubelet(self, action: str) -> subprocess.CompletedProcess[str]:
         """`systemctl <action> kubelet` in the node container (is-active, stop, start): node faults and repairs."""
-        return daemon.connect().run("exec", self.node_container(), "systemctl", action, "kubelet", check=False,
-                                    timeout=60)
+        return self.node_exec(f"systemctl {action} kubelet")
 
     def _cluster_is_ours(self) -> bool:
         state = self.read_state()

@@ -15,6 +15,7 @@ import pytest
 from edirunbook.errors import CommandError
 from edirunbook.shell import RunbookShell
 from edirunbook.terminal import Row, rows_of, run_in_terminal, screen_text, shows_in
+from edirunbook.waiting import Observation, wait_for
 
 PROGRAM = textwrap.dedent("""\
     import getpass, os, sys
@@ -155,10 +156,8 @@ def test_a_session_that_ignores_exit_is_terminated(shell: RunbookShell, monkeypa
     assert result.ok, result.failure
     assert result.exit_code is None and shell.history[-1].exit_code == 124
     pid = int((shell.workdir / "client.pid").read_text())
-    deadline = time.monotonic() + 10
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not alive(pid), "the client outlived its terminal"
+    wait_for("the client to end with its terminal", lambda: Observation(not alive(pid), f"pid {pid} alive"),
+             timeout=10, interval=0.1)
 
 
 def test_the_table_needs_typed_and_shows_columns() -> None:
