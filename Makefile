@@ -10,9 +10,17 @@ SUITE := $(PY) -m edirunbook
 RUNBOOK ?= docs/runbook.md
 MIN_COVERAGE ?= 0
 TAGS ?=
+SHARD ?=
 PYTEST := $(VENV)/bin/pytest
+TARGET ?= reference
+SOURCE ?=
+export TARGET
+# `make verify` and `make gate`: up with TARGET, the smoke checks, the scenarios (TAGS, SHARD=i/n), coverage of
+# docs/runbook.md (and RUNBOOK=... when given), reports/gate.md, down unless KEEP=1 (edirunbook/gate/run.py).
+GATE = $(SUITE) gate run --target "$(TARGET)" $(if $(SOURCE),--source "$(SOURCE)") $(if $(SHARD),--shard "$(SHARD)") \
+  --tags "$(TAGS)" $(if $(filter-out docs/runbook.md,$(RUNBOOK)),--runbook "$(RUNBOOK)") $(if $(KEEP),--keep)
 
-.PHONY: bench deploy integration help setup env-build env-up env-down env-check clean kubeconfig docker-host lint manifest-lint unit test verify coverage steps
+.PHONY: bench deploy gate gate-merge integration help setup env-build env-up env-down env-check clean kubeconfig docker-host lint manifest-lint unit test verify coverage steps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +66,9 @@ lint: $(VENV)/.installed ## ruff and mypy on the project's Python code
 manifest-lint: $(VENV)/.installed ## kube-score on every environment's manifests (exceptions: environments/manifest-lint.yaml)
 	$(SUITE) manifest-lint
 
+ci-lint: $(VENV)/.installed ## actionlint (+shellcheck) and schema checks on the CI examples in docs/ci/ (edirunbook/cilint.py)
+	$(SUITE) ci-lint docs/ci
+
 unit: $(VENV)/.installed ## the library's fast tests (no cluster)
 	$(PYTEST) tests/unit -q -p no:edirunbook.report
 
@@ -67,20 +78,20 @@ coverage: $(VENV)/.installed ## runbook coverage and drift: make coverage RUNBOO
 steps: $(VENV)/.installed ## write the step catalogue docs/steps.md from steps/ (checked by make unit)
 	$(SUITE) steps
 
-verify: $(VENV)/.installed ## the main job: every scenario on ENV (TAGS="readonly and not slow"; KEEP=1 leaves it up)
-	$(SUITE) env up
-	@status=0; \
-	$(SUITE) env check && $(PYTEST) tests/scenarios --tags="$(TAGS)" || status=$$?; \
-	$(SUITE) coverage --runbook docs/runbook.md --features features --env $(ENV) --min-coverage 100 \
-	  || { [ $$status -ne 0 ] || status=$$?; }; \
-	[ -n "$(KEEP)" ] || $(SUITE) env down; \
-	exit $$status
+verify: $(VENV)/.installed ## the main job: the gate on TARGET (default: reference), every docs/runbook.md command run (TAGS=..., SHARD=1/3, KEEP=1)
+	$(GATE) --min-coverage 100
+
+gate: $(VENV)/.installed ## the release gate: make gate TARGET=name SOURCE=checkout [SHARD=i/n]; reports/gate.md, exit 1 when red
+	$(GATE)
+
+gate-merge: $(VENV)/.installed ## one gate from sharded runs: make gate-merge DIRS="reports-1 reports-2 reports-3"
+	$(SUITE) gate merge $(DIRS) --out reports $(if $(filter-out docs/runbook.md,$(RUNBOOK)),--runbook "$(RUNBOOK)")
 
 integration: $(VENV)/.installed ## image tests (MariaDB, Bots EDI) against the Docker daemon
 	EDIRUNBOOK_BASE_IMAGE=$$($(SUITE) env base-image) DOCKER_HOST=$$($(SUITE) env docker-host) \
 	  $(PYTEST) tests/integration -q -p no:edirunbook.report
 
-test: lint unit manifest-lint integration verify ## everything CI runs: lint, unit tests, manifest lint, the image tests, then verify
+test: lint ci-lint unit manifest-lint integration verify ## everything CI runs: lint, CI examples lint, unit tests, manifest lint, the image tests, then verify
 
 bench: $(VENV)/.installed ## speed figures: warm env-up vs a bare kind create cluster
 	$(SUITE) env bench

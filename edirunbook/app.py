@@ -18,7 +18,7 @@ import httpx
 from kubernetes import client
 from kubernetes.client import ApiClient
 
-from edirunbook import cluster
+from edirunbook import cluster, paths
 from edirunbook.errors import AppError, RunbookSuiteError
 from edirunbook.waiting import Observation, hold_for, wait_for
 
@@ -27,7 +27,8 @@ JOBQUEUE = "bots-jobqueue"
 ENGINE_CRONJOB = "bots-engine"
 BOTS_HOME = "/home/bots/.bots"
 INFILE_DIR = f"{BOTS_HOME}/botssys/infile/edifact_orders"
-SAMPLES_DIR = "/opt/bots/samples"
+# The suite's sample EDI files: sent into the pods as files arrive in production (any target's image lacks them).
+SAMPLES = paths.IMAGES_DIR / "bots-edi" / "samples"
 # A Job the CronJob controller made: <cronjob>-<scheduled time in minutes since the epoch>.
 SCHEDULED_JOB = re.compile(rf"{ENGINE_CRONJOB}-\d+")
 # The long-running components the runbook operates on, as `kind/name`.
@@ -228,9 +229,22 @@ class Bots:
     def suspend_engine(self, suspended: bool = True) -> None:
         self.batch.patch_namespaced_cron_job(ENGINE_CRONJOB, self.namespace, {"spec": {"suspend": suspended}})
 
+    def sample(self, name: str) -> str:
+        """The text of one of the suite's sample files."""
+        return (SAMPLES / name).read_text(encoding="utf-8")
+
+    def write_web(self, path: str, content: str) -> str:
+        """Write a file in the webserver pod (its directory made first), as a transfer into the inbound dir does;
+        the shell's output (`exit=N` and any error) is returned, not raised, for steps that expect a failure."""
+        directory = path.rsplit("/", 1)[0]
+        return self.kubectl_run("exec", "-i", f"deployment/{WEBSERVER}", "-c", "webserver", "--", "sh", "-c",
+                                f"{{ mkdir -p {directory} && cat > {path}; }} 2>&1; echo exit=$?", input=content)
+
     def drop_sample(self, sample: str, as_name: str | None = None) -> str:
         target = f"{INFILE_DIR}/{as_name or sample}"
-        self.exec_web(f"mkdir -p {INFILE_DIR} && cp {SAMPLES_DIR}/{sample} {target}")
+        result = self.write_web(target, self.sample(sample))
+        if "exit=0" not in result:
+            raise AppError(f"writing {target} in the webserver pod failed: {result.strip()}")
         return target
 
     def engine_jobs(self) -> list[client.V1Job]:

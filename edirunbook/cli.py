@@ -17,6 +17,9 @@ COMMAND_MODULES = (
     "edirunbook.coverage",
     "edirunbook.catalogue",
     "edirunbook.manifestlint",
+    "edirunbook.cilint",
+    "edirunbook.report.shard",
+    "edirunbook.gate",
 )
 
 

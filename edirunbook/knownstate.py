@@ -19,6 +19,7 @@ KUBELET = "kubelet"
 TEMPLATE = "pod-template"
 EXTRA_CRONJOBS = "extra-cronjobs"
 CLAIMS = "claims"
+INBOUND = "inbound-files"
 NORMALISATIONS = frozenset({ENGINE_SCHEDULE, ENGINE_JOBS})
 
 

@@ -1,4 +1,5 @@
-"""`make manifest-lint`: kube-score, built here from its Go module, on every environment's rendered manifests.
+"""`make manifest-lint`: kube-score, built here from its Go module, on the rendered manifests of every target of
+this repository (targets/*/target.yaml with `source: suite`) on every environment.
 
 The project's deliberate exceptions and their reasons are in environments/manifest-lint.yaml; a finding
 kube-score reports as CRITICAL or WARNING that no exception covers fails the lint, naming the object.
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from edirunbook import gobuild, paths
+from edirunbook import gobuild, paths, target
+from edirunbook.environment import config as env_config
+from edirunbook.environment import manifests as rendering
 from edirunbook.errors import CommandFailed, ConfigError
 from edirunbook.process import run
 
@@ -22,6 +25,7 @@ FAILING = ("[CRITICAL]", "[WARNING]")
 @dataclass(frozen=True)
 class LintResult:
     environment: str
+    target: str
     findings: list[str]
 
 
@@ -46,21 +50,27 @@ def findings(output: str) -> list[str]:
 
 
 def environments() -> list[str]:
-    """Every environment with manifests of its own (env.yaml and kustomization.yaml)."""
+    """Every environment with a component of its own (env.yaml and kustomization.yaml)."""
     return sorted(p.parent.name for p in paths.ENVIRONMENTS_DIR.glob("*/env.yaml")
                   if (p.parent / "kustomization.yaml").exists())
 
 
-def lint(environment: str, ignored: dict[str, str]) -> LintResult:
-    kubectl = gobuild.kubernetes_binaries() / "kubectl"
-    manifests = run([kubectl, "kustomize", paths.ENVIRONMENTS_DIR / environment]).stdout
+def suite_targets() -> list[str]:
+    """The targets this repository holds the source of (a team's target is linted with its own checkout)."""
+    return sorted(p.parent.name for p in target.TARGETS_DIR.glob("*/target.yaml")
+                  if (yaml.safe_load(p.read_text(encoding="utf-8")) or {}).get("source", "suite") == "suite")
+
+
+def lint(environment: str, ignored: dict[str, str], target_name: str = target.DEFAULT_TARGET) -> LintResult:
+    gobuild.tools_path()  # the pinned kubectl that renders, linked where the renderer finds it
+    manifests = rendering.render(env_config.load(environment), target.load(target_name))
     argv: list[str | Path] = [gobuild.kube_score_binary(), "score", "--output-format", "ci"]
     for name in ignored:
         argv += ["--ignore-test", name]
     result = run([*argv, "-"], input=manifests, check=False)
     if result.returncode not in (0, 1):  # 1: it found something; anything else: it did not run
         raise CommandFailed([str(a) for a in argv], result.returncode, result.stdout)
-    return LintResult(environment, findings(result.stdout))
+    return LintResult(environment, target_name, findings(result.stdout))
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,10 +81,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def main(args: argparse.Namespace) -> int:
     ignored = exceptions()
     failed = False
-    for environment in environments():
-        result = lint(environment, ignored)
+    for environment, name in [(e, t) for e in environments() for t in suite_targets()]:
+        result = lint(environment, ignored, name)
         failed |= bool(result.findings)
-        print(f"environments/{environment}: {len(result.findings)} finding(s)"
+        print(f"targets/{name} on environments/{environment}: {len(result.findings)} finding(s)"
               + (f" (deliberately ignored: {', '.join(ignored)}; reasons in {EXCEPTIONS.name})" if ignored else ""))
         for line in result.findings:
             print(f"  {line}")

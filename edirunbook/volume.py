@@ -14,6 +14,7 @@ DAY_DIRS = f"{DATA}/9[0-9][0-9][0-9]"
 WRITE_TEST = f"{BOTS_HOME}/test"
 # on the data volume (a pod's /tmp is its own; the next exec may reach the other webserver pod)
 MARKER = f"{BOTS_HOME}/botssys/.edirunbook-day-started"
+INBOUND = f"{BOTS_HOME}/botssys/infile"  # where the routes' inbound files arrive (one folder per route)
 
 
 def start_day(bots: Bots) -> None:
@@ -56,11 +57,14 @@ def used_percent(bots: Bots) -> int:
     return df_use_percent(bots.exec_web(f"df -P {BOTS_HOME}"))
 
 
-def remove_leftovers(bots: Bots) -> tuple[int, bool]:
+def remove_leftovers(bots: Bots) -> tuple[int, bool, int]:
     """Remove what scenarios leave on the data volume, in one exec (the known state runs it around every
-    scenario): the earlier days' directories fill_with_days() made (how many) and the runbook's dd write-test
-    file (whether it was there)."""
+    scenario): the earlier days' directories fill_with_days() made (how many), the runbook's dd write-test
+    file (whether it was there), and inbound files no engine run took (how many: a scenario that stopped
+    before its engine run, a write cut short by a full disk), which the next scenario's run would pick up."""
     output = bots.exec_web(f"n=$(ls -d {DAY_DIRS} 2>/dev/null | wc -l); rm -rf {DAY_DIRS} {MARKER}; echo $n; "
+                           f"i=$(find {INBOUND} -type f 2>/dev/null | wc -l); find {INBOUND} -type f -delete "
+                           f"2>/dev/null; echo $i; "
                            f"if [ -e {WRITE_TEST} ]; then rm -f {WRITE_TEST}; echo removed; fi")
-    days, *rest = output.split()
-    return int(days), rest == ["removed"]
+    days, inbound, *rest = output.split()
+    return int(days), rest == ["removed"], int(inbound)

@@ -23,7 +23,8 @@ from fixtures.scenario import ScenarioContext
 CREATED = re.compile(r"^(?:job\.batch|job)/(?P<name>\S+?-(?P<timestamp>\d+)) created$", re.MULTILINE)
 DB_CONNECTION_ERROR = re.compile(r"Can't connect to (MySQL )?server|Unknown (MySQL )?server host|Lost connection to"
                                  r"|Connection refused|Name or service not known|Temporary failure in name resolution"
-                                 r"|No address associated with hostname|getaddrinfo", re.IGNORECASE)
+                                 r"|No address associated with hostname|getaddrinfo|No route to host"
+                                 r"|Connection timed out", re.IGNORECASE)
 
 
 def _run(ctx: ScenarioContext, request: pytest.FixtureRequest, command: str, *, should_fail: bool = False) -> None:

@@ -13,12 +13,12 @@ from fixtures.scenario import ScenarioContext
 def days_orders(ctx: ScenarioContext, count: int, lines: int) -> None:
     """Big orders (the sample with that many order lines) dropped inbound and translated by one engine Job."""
     volume.start_day(ctx.bots)
-    sample = ctx.bots.exec_web(f"cat {app.SAMPLES_DIR}/ORDERS_good.edi")
+    sample = ctx.bots.sample("ORDERS_good.edi")
     stamp = int(time.time() * 1000)
     for n in range(count):
         order = orders.large_order(sample, lines, f"PO-{stamp}-{n}")
-        ctx.bots.kubectl_run("exec", "-i", "deployment/bots-webserver", "--", "sh", "-c",
-                             f"cat > {app.INFILE_DIR}/{stamp}-{n}-large-order.edi", input=order)
+        written = ctx.bots.write_web(f"{app.INFILE_DIR}/{stamp}-{n}-large-order.edi", order)
+        assert "exit=0" in written, f"dropping large order {n} failed: {written.strip()}"
     name = f"bots-engine-seed-{int(time.time())}"
     ctx.bots.run_engine_job(name)
 
@@ -36,7 +36,7 @@ def fill_volume(ctx: ScenarioContext) -> None:
 @then("writing to the data volume fails with No space left on device")
 def write_fails(ctx: ScenarioContext) -> None:
     """Copying an inbound file in the webserver pod fails with ENOSPC."""
-    result = ctx.bots.exec_web(f"cp {app.SAMPLES_DIR}/ORDERS_good.edi {app.INFILE_DIR}/ 2>&1; echo exit=$?")
+    result = ctx.bots.write_web(f"{app.INFILE_DIR}/ORDERS_good.edi", ctx.bots.sample("ORDERS_good.edi"))
     assert "No space left on device" in result and "exit=0" not in result, \
         f"a write to the full volume did not fail with ENOSPC:\n{result}"
 

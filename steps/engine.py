@@ -67,8 +67,8 @@ def bad_burst(ctx: ScenarioContext, malformed: int, foreign: int, invoices: int)
                              .rsplit("/", 1)[1])
     for n in range(invoices):
         name = f"{stamp}-{n}-INVOIC.edi"
-        source = f"{app.SAMPLES_DIR}/ORDERS_good.edi"
-        ctx.bots.exec_web(f"sed 's/ORDERS:D:96A/INVOIC:D:96A/' {source} > {app.INFILE_DIR}/{name}")
+        invoice = ctx.bots.sample("ORDERS_good.edi").replace("ORDERS:D:96A", "INVOIC:D:96A")
+        ctx.bots.write_web(f"{app.INFILE_DIR}/{name}", invoice)
         ctx.bad_files.append(name)
 
 

@@ -53,12 +53,16 @@ def build(args: argparse.Namespace) -> int:
 
 def up(args: argparse.Namespace) -> int:
     env = _environment(args)
-    timings = env.up()
+    from edirunbook import target as targets
+    from edirunbook.environment.deploy import up_for
+
+    target = targets.load()
+    timings = up_for(env, target)
     print("environment up: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     if not args.no_deploy:
         from edirunbook.environment.deploy import deploy as deploy_app
 
-        deploy_app(env)
+        deploy_app(env, target)
     print(f"kubeconfig: {paths.kubeconfig_path()}  (KUBECONFIG=$(make -s kubeconfig) kubectl get pods -n edi)")
     return 0
 

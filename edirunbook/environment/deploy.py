@@ -1,8 +1,10 @@
-"""`make deploy`: the Bots EDI reference deployment on the environment's cluster.
+"""`make deploy`: a Bots EDI target (targets/<name>/target.yaml, default `reference`) on the environment's cluster.
 
-Builds the image if its inputs changed, loads it into the kind node, creates the database Secret
-from this checkout's credentials (never written to disk in the checkout), applies the overlay of
-the environment with the content-hashed image, and waits until every workload is Ready.
+Gets the target's image (built if its inputs changed, loaded, taken from the local daemon or pulled) and loads
+it into the kind node, creates the Secrets the target's manifests expect from this checkout's generated
+credentials (never written to disk in the checkout), applies the target's manifests with the environment's
+component and the target's test overlay (environment/manifests.py), and waits until every Job is complete
+and every Deployment is Ready.
 """
 from __future__ import annotations
 
@@ -15,27 +17,62 @@ from typing import Any
 import yaml
 from kubernetes import client
 
-from edirunbook import cluster, images, paths
+from edirunbook import cluster, images, paths, teamimage
+from edirunbook import target as targets
 from edirunbook.docker import daemon
+from edirunbook.environment import manifests as rendering
 from edirunbook.environment.credentials import ADMIN_USER, Credentials
 from edirunbook.environment.kind import KindEnvironment
-from edirunbook.errors import AppError, CommandFailed, EnvironmentNotReady, StopWaiting
+from edirunbook.errors import AppError, BuildError, CommandFailed, EnvironmentNotReady, StopWaiting
 from edirunbook.process import note, run, step
+from edirunbook.target import Target
 from edirunbook.waiting import Observation, wait_for
 
-OVERLAY_IMAGE = "edirunbook/bots-edi:local"
+OVERLAY_IMAGE = rendering.CLUSTER_IMAGE
 # hostPath volumes of the kind overlay on the node itself (backup-pv.yaml, restored-pv.yaml), owned by the app's
 # user: kubelet applies no fsGroup to hostPath volumes
 NODE_DIRECTORIES = ("/var/local/edirunbook/backup", "/var/local/edirunbook/data-restored")
 APP_UID = "10001"
 SECRET = "bots-edidb-secret"
-DB_INIT_JOB = "bots-db-init"
-WORKLOADS = ["bots-webserver", "bots-jobqueue"]
 CONFIG_CHANGED = re.compile(r"^(configmap/\S+) configured$", re.MULTILINE)
 
 
-def app_image(docker: daemon.Docker) -> str:
-    return images.recipe(docker, "bots-edi", images.debian_base(docker))
+def app_image(docker: daemon.Docker, target: Target | None = None) -> str:
+    """The target's image in the suite's Docker daemon, as a content-addressed ref (built, loaded or pulled)."""
+    target = target or targets.load()
+    source = target.image
+    if source.how == "build":
+        assert source.path is not None and source.dockerfile is not None
+        return teamimage.build(docker, context=source.path, dockerfile=source.dockerfile, build_args=source.args,
+                               base_images=source.base_images, name=target.name)
+    if source.how == "archive":
+        assert source.path is not None
+        ref = f"edirunbook/target-{target.name}:" + images.content_hash(source.path)
+        if not images.exists(docker, ref):
+            with step(f"loading {source.path} into the Docker daemon"):
+                loaded = docker.run("load", "-i", str(source.path), timeout=900).stdout
+            found = re.findall(r"Loaded image(?: ID)?: (\S+)", loaded)
+            if not found:
+                raise BuildError(f"docker load -i {source.path} loaded no image: {loaded.strip()[:300]}")
+            images.tag(docker, found[-1], ref)
+        return ref
+    if source.how == "pull" and not images.exists(docker, source.ref):
+        with step(f"pulling {source.ref} (target {target.name} opted in to pulling)"):
+            docker.run("pull", source.ref, timeout=1800)
+    if not images.exists(docker, source.ref):
+        raise BuildError(f"target {target.name}: the image {source.ref} is not in the suite's Docker daemon "
+                         f"(DOCKER_HOST=$(make -s docker-host)): load or build it there first")
+    return source.ref
+
+
+def up_for(env: KindEnvironment, target: Target) -> dict[str, float]:
+    """The environment up for this target: one that ran another target is replaced first, since that target's
+    objects, data volume files and database tables would otherwise leak into this one's run."""
+    other = env.read_state().get("target")
+    if other not in (None, target.name) and env.read_state().get("cluster"):
+        note(f"the environment ran target {other}: replacing it with a fresh one for target {target.name}")
+        env.down()
+    return env.up()
 
 
 def kubectl(env: KindEnvironment, *args: str, input: str | None = None, timeout: float = 300) -> str:
@@ -43,19 +80,24 @@ def kubectl(env: KindEnvironment, *args: str, input: str | None = None, timeout:
     return run(argv, input=input, timeout=timeout).stdout
 
 
-def secret_data(env: KindEnvironment, creds: Credentials) -> dict[str, str]:
-    """The keys of secret.env.example; BOTS_ADMIN_* make the db-init Job create the web UI superuser."""
+def secret_values(env: KindEnvironment, creds: Credentials) -> dict[str, str]:
+    """What a target's `secrets:` templates may use (target.SECRET_FIELDS)."""
     db = env.config.database
-    return {"DB_NAME": db.name, "DB_USER": db.user, "DB_PASSWORD": creds.password, "DB_HOST": db.alias,
-            "DB_PORT": "3306", "DJANGO_SECRET_KEY": creds.django_secret_key,
-            "BOTS_ADMIN_USER": ADMIN_USER, "BOTS_ADMIN_PASSWORD": creds.admin_password}
+    return {"db_name": db.name, "db_user": db.user, "db_password": creds.password, "db_host": db.alias,
+            "db_port": "3306", "django_secret_key": creds.django_secret_key, "admin_user": ADMIN_USER,
+            "admin_password": creds.admin_password}
 
 
-def apply_secret(core: client.CoreV1Api, namespace: str, data: dict[str, str]) -> None:
-    body = client.V1Secret(metadata=client.V1ObjectMeta(name=SECRET, labels={"app": "bots-edi"}),
+def secret_data(env: KindEnvironment, creds: Credentials, target: Target | None = None) -> dict[str, dict[str, str]]:
+    """Every Secret the target's manifests expect, with this checkout's generated values."""
+    return (target or targets.load()).secret_data(secret_values(env, creds))
+
+
+def apply_secret(core: client.CoreV1Api, namespace: str, name: str, data: dict[str, str]) -> None:
+    body = client.V1Secret(metadata=client.V1ObjectMeta(name=name, labels={"app": "bots-edi"}),
                            string_data=data, type="Opaque")
     try:
-        core.replace_namespaced_secret(SECRET, namespace, body)
+        core.replace_namespaced_secret(name, namespace, body)
     except client.ApiException as error:
         if error.status != 404:
             raise
@@ -72,15 +114,28 @@ def ensure_namespace(core: client.CoreV1Api, namespace: str) -> None:
                                                                               labels={"app": "bots-edi"})))
 
 
-def deploy(env: KindEnvironment) -> dict[str, float]:
+def replicas(manifests: str) -> dict[str, int]:
+    """Each Deployment of the manifests and its replicas as shipped (1 when unset, as Kubernetes defaults)."""
+    return {doc["metadata"]["name"]: int((doc.get("spec") or {}).get("replicas", 1)) for doc in _parsed(manifests)
+            if doc.get("kind") == "Deployment"}
+
+
+def names_of(manifests: str, kind: str) -> list[str]:
+    return [doc["metadata"]["name"] for doc in _parsed(manifests) if doc.get("kind") == kind]
+
+
+def deploy(env: KindEnvironment, target: Target | None = None) -> dict[str, float]:
+    """Deploy the target and wait until it is up; EnvironmentNotReady (after recording what was deployed) when a Job
+    fails or a Deployment does not become Ready: the target's defect, which the scenarios then show in detail."""
+    target = target or targets.load()
     timings: dict[str, float] = {}
     started = time.monotonic()
     docker = daemon.connect().activate()
-    ref = app_image(docker)
+    ref = app_image(docker, target)
     images.tag(docker, ref, OVERLAY_IMAGE)
     timings["image"] = time.monotonic() - started
     with step(f"loading {ref} into the kind node (also as {OVERLAY_IMAGE})"):
-        # the second name is what the runbook's own manifests (the backup CronJob's `:latest`) are mapped to
+        # the second name is what the manifests (and the runbook's own `:latest`) are mapped to
         env.kind(docker, "load", "docker-image", "--name", env.config.cluster_name, ref, OVERLAY_IMAGE)
     for directory in NODE_DIRECTORIES:
         docker.run("exec", env.node_container(), "install", "-d", "-o", APP_UID, "-g", APP_UID, directory)
@@ -88,34 +143,38 @@ def deploy(env: KindEnvironment) -> dict[str, float]:
     core = client.CoreV1Api(api)
     namespace = env.config.namespace
     ensure_namespace(core, namespace)
-    apply_secret(core, namespace, secret_data(env, Credentials.load_or_create()))
-    manifests = render(env, ref)
+    for name, data in secret_data(env, Credentials.load_or_create(), target).items():
+        apply_secret(core, namespace, name, data)
+    manifests = render(env, ref, target)
+    jobs, workloads = names_of(manifests, "Job"), names_of(manifests, "Deployment")
     t0 = time.monotonic()
-    with step(f"applying environments/{env.config.name} (image {ref})"):
-        kubectl(env, "delete", "job", DB_INIT_JOB, "-n", namespace, "--ignore-not-found", "--wait=true")
+    with step(f"applying target {target.name} ({target.manifests_shown()}, image {ref}) on environments/"
+              f"{env.config.name}"):
+        for job in jobs:  # a Job's template cannot change: the new one replaces the old
+            kubectl(env, "delete", "job", job, "-n", namespace, "--ignore-not-found", "--wait=true")
         applied = apply_as_shipped(env, manifests)
         changed = CONFIG_CHANGED.findall(applied)
         if changed:
             # the ConfigMaps have fixed names (the runbook edits them), so a changed one rolls nothing by itself
-            note(f"{', '.join(changed)} changed: restarting {', '.join(WORKLOADS)} to read it")
-            for name in WORKLOADS:
+            note(f"{', '.join(changed)} changed: restarting {', '.join(workloads)} to read it")
+            for name in workloads:
                 kubectl(env, "rollout", "restart", f"deployment/{name}", "-n", namespace)
+    env.write_state(app_image=ref, target=target.name, target_source=str(target.source))
     timeout = env.config.timeout("pod_ready", 180)
-    with step(f"waiting for job/{DB_INIT_JOB} to complete"):
-        wait_for(f"job/{DB_INIT_JOB} to complete", lambda: job_complete(api, namespace, DB_INIT_JOB),
-                 timeout=timeout)
-    with step(f"waiting for {', '.join('deployment/' + w for w in WORKLOADS)} to be Ready"):
-        cluster.wait_deployments_ready(api, namespace, WORKLOADS, timeout=timeout)
+    for job in jobs:
+        with step(f"waiting for job/{job} to complete"):
+            wait_for(f"job/{job} to complete", functools.partial(job_complete, api, namespace, job), timeout=timeout)
+    with step(f"waiting for {', '.join('deployment/' + w for w in workloads)} to be Ready"):
+        cluster.wait_deployments_ready(api, namespace, workloads, timeout=timeout)
     timings["rollout"] = time.monotonic() - t0
     timings["total"] = time.monotonic() - started
-    env.write_state(app_image=ref)
     note("deployed: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     return timings
 
 
-def render(env: KindEnvironment, image: str) -> str:
-    """The environment's manifests as applied: the overlay with the content-hashed image."""
-    return kubectl(env, "kustomize", str(env.config.directory)).replace(OVERLAY_IMAGE, image)
+def render(env: KindEnvironment, image: str, target: Target | None = None) -> str:
+    """The target's manifests as applied on this environment, with the content-hashed image."""
+    return rendering.render(env.config, target or targets.load(), image)
 
 
 @functools.lru_cache(maxsize=8)

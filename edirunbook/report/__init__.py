@@ -5,7 +5,14 @@ the recording API re-exported here. The parts: model.py (what is recorded and th
 scenario's tags mean, `--tags` selection), secrets.py (never shown), summary.py (summary.json, summary.md,
 the terminal table), html.py (report.html's extra parts), plugin.py (the pytest hooks).
 """
-from edirunbook.report.model import Stopwatch, attachment_dir, record_attachment, record_command, record_duration
+from edirunbook.report.model import (
+    Stopwatch,
+    attachment_dir,
+    record_attachment,
+    record_command,
+    record_duration,
+    record_tested,
+)
 from edirunbook.report.plugin import pytest_addoption, pytest_bdd_apply_tag, pytest_configure, stopwatch
 from edirunbook.report.secrets import register_secret, unregister_secret
 
@@ -18,6 +25,7 @@ __all__ = [
     "record_attachment",
     "record_command",
     "record_duration",
+    "record_tested",
     "register_secret",
     "stopwatch",
     "unregister_secret",

@@ -26,6 +26,14 @@ _STYLE = ("<style>.edirunbook table{border-collapse:collapse;margin:4px 0}"
 MAX_EMBEDDED_BYTES = 4 * 1024 * 1024
 
 
+def html_tested(tested: dict[str, str]) -> str:
+    """What the run tested (target, image and digest, manifests and commit, versions, coverage): first on the page."""
+    if not tested:
+        return ""
+    rows = "".join(f"<tr><th>{escape(name)}</th><td>{escape(value)}</td></tr>" for name, value in tested.items())
+    return redact(f'{_STYLE}<div class="edirunbook"><h2>Under test</h2><table>{rows}</table></div>')
+
+
 def html_summary(records: Sequence[ScenarioRecord]) -> str:
     """The procedure table shown above pytest-html's results table."""
     head = "".join(f"<th>{h}</th>" for h in ("procedure", "result", "duration", "recovery", "runbook target",
@@ -87,14 +95,16 @@ def _attachment(attachment: Attachment, report_dir: Path | None) -> str:
 class HtmlReportHooks:
     """pytest-html hooks (its hook names are unknown to pytest without it, so this is a separate plugin)."""
 
-    def __init__(self, records: Callable[[], list[ScenarioRecord]]) -> None:
+    def __init__(self, records: Callable[[], list[ScenarioRecord]],
+                 tested: Callable[[], dict[str, str]] = dict) -> None:
         self.records = records
+        self.tested = tested
 
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = "Runbook verification"
 
     def pytest_html_results_summary(self, prefix: list[str]) -> None:
-        prefix.append(html_summary(self.records()))
+        prefix.append(html_tested(self.tested()) + html_summary(self.records()))
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells[3:3] = ['<th class="sortable" data-column-type="target">Runbook target</th>',

@@ -25,6 +25,18 @@ RECOVERY = "recovery"  # the timing name compared with @rto
 SCENARIO = "scenario"  # the timing name of a scenario's wall time (its steps, without fixture set-up)
 MAX_OUTPUT = 20_000  # characters of a command's output kept in the reports (the end: errors come last)
 PROPERTY_PREFIX = "edirunbook"
+# What the run tested (Kubernetes version, app image and digest, manifests ...), set by the suite's fixtures:
+# report.html shows it on its first screen, summary.json under run.tested.
+_TESTED: dict[str, str] = {}
+
+
+def record_tested(name: str, value: str) -> None:
+    """One fact about what this run tests (shown first in report.html), e.g. record_tested("app image", ref)."""
+    _TESTED[name] = value
+
+
+def tested() -> dict[str, str]:
+    return dict(_TESTED)
 
 
 @dataclass

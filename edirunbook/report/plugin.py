@@ -9,6 +9,8 @@ Options:
                        a leading @ is allowed. Nothing matched: pytest exits 5 and says so. Empty: everything.
   --report-dir DIR     where the reports go (default: reports/, relative to where pytest was started)
   --fail-over-target   a scenario that passed but took longer than its target fails (default: only reported)
+  --shard i/n          run part i of n of the selected scenarios, balanced by recorded durations (report/shard.py)
+  --shard-durations F  the recorded durations --shard balances by (default: tests/scenarios/durations.json)
 
 Every run writes into the report dir, also when scenarios fail or the run is interrupted: junit.xml
 (unless --junitxml was given), cucumber.json (unless --cucumberjson was given), report.html (pytest-html,
@@ -50,8 +52,10 @@ from edirunbook.report.model import (
     Stopwatch,
     record_item_duration,
     record_of,
+    tested,
 )
 from edirunbook.report.secrets import first_line, redact, redact_report, scrub_file
+from edirunbook.report.shard import DURATIONS_FILE, FORM, Shard, ShardPlugin, parse_shard
 from edirunbook.report.summary import RunInfo, headline, summary_json, summary_markdown, table_rows
 from edirunbook.report.tags import PLAIN_TAGS, VALUE_TAGS, ScenarioTags, TagSelection, plain_tag_known, read_tags
 
@@ -74,6 +78,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default: reports)")
     group.addoption("--fail-over-target", dest="edirunbook_fail_over_target", action="store_true",
                     help="fail a scenario that passed but took longer than its runbook target")
+    group.addoption("--shard", dest="edirunbook_shard", default="", metavar="i/n",
+                    help=f"run part i of n of the selected scenarios, balanced by recorded durations ({FORM})")
+    group.addoption("--shard-durations", dest="edirunbook_shard_durations", default=str(DURATIONS_FILE),
+                    metavar="FILE", help=f"recorded scenario durations for --shard, relative to the rootdir "
+                                         f"(default: {DURATIONS_FILE})")
 
 
 @pytest.hookimpl(tryfirst=True)  # before junitxml, pytest-bdd and pytest-html read their output paths
@@ -95,10 +104,15 @@ def pytest_configure(config: pytest.Config) -> None:
         option.htmlpath = str(report_dir / "report.html")
         option.self_contained_html = True
     selection = TagSelection(option.edirunbook_tags) if option.edirunbook_tags.strip() else None
-    state = RunState(report_dir, selection, html)
+    shard = parse_shard(option.edirunbook_shard) if option.edirunbook_shard else None
+    state = RunState(report_dir, selection, html, shard)
     config.pluginmanager.register(ReportPlugin(config, state), "edirunbook-report")
+    if shard is not None:
+        durations = config.rootpath / option.edirunbook_shard_durations
+        shard_plugin = ShardPlugin(shard, durations, state.notes, option.edirunbook_shard_durations)
+        config.pluginmanager.register(shard_plugin, "edirunbook-shard")
     if html:
-        config.pluginmanager.register(HtmlReportHooks(state.records), "edirunbook-html")
+        config.pluginmanager.register(HtmlReportHooks(state.records, tested), "edirunbook-html")
 
 
 def pytest_bdd_apply_tag(tag: str, function: Callable[..., object]) -> object:
@@ -119,6 +133,7 @@ class RunState:
     report_dir: Path
     selection: TagSelection | None
     html: bool
+    shard: Shard | None = None
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     items: list[pytest.Item] = field(default_factory=list)
     matched: int | None = None  # how many items --tags selected
@@ -268,11 +283,13 @@ class ReportPlugin:
         records = state.records()
         run = RunInfo(state.started.isoformat(timespec="seconds"),
                       datetime.now(UTC).isoformat(timespec="seconds"), int(session.exitstatus),
-                      state.interrupted, state.selection.text if state.selection else None, str(state.report_dir))
+                      state.interrupted, state.selection.text if state.selection else None, str(state.report_dir),
+                      tested())
         try:
             state.report_dir.mkdir(parents=True, exist_ok=True)
-            (state.report_dir / SUMMARY_JSON).write_text(
-                json.dumps(summary_json(records, run), indent=2) + "\n", encoding="utf-8")
+            summary = summary_json(records, run)
+            summary["run"]["shard"] = None if state.shard is None else str(state.shard)
+            (state.report_dir / SUMMARY_JSON).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
             (state.report_dir / SUMMARY_MD).write_text(summary_markdown(records, run), encoding="utf-8")
         except OSError as error:
             state.write_error = f"cannot write the run summary into {state.report_dir}: {error}; pass --report-dir DIR"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from edirunbook.durations import format_duration
@@ -48,6 +48,7 @@ class RunInfo:
     interrupted: bool
     tags: str | None
     report_dir: str
+    tested: dict[str, str] = field(default_factory=dict)  # what was tested: image, manifests, versions, coverage
 
 
 def totals(records: Sequence[ScenarioRecord]) -> dict[str, int]:
@@ -129,6 +130,10 @@ def summary_markdown(records: Sequence[ScenarioRecord], run: RunInfo) -> str:
         f"{headline(records)}. Run {run.started} to {run.finished}, {status}"
         + (f", tags `{run.tags}`." if run.tags else "."),
         "",
+    ]
+    if run.tested:
+        out += ["| under test | |", "|---|---|", *(f"| {k} | {v} |" for k, v in run.tested.items()), ""]
+    out += [
         "| procedure | result | duration | recovery | runbook target | verdict |",
         "|---|---|---|---|---|---|",
     ]

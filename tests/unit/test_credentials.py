@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from edirunbook import paths
+from edirunbook import paths, target
 from edirunbook.environment import config, deploy
 from edirunbook.environment.credentials import ADMIN_USER, Credentials
 
@@ -35,7 +35,7 @@ def test_every_secret_is_redacted_and_none_is_shown(tmp_path: Path) -> None:
 def test_the_secret_has_every_key_of_the_example_and_creates_the_superuser(tmp_path: Path) -> None:
     creds = Credentials.load_or_create(tmp_path / "credentials.json")
     env = SimpleNamespace(config=config.load("kind"))
-    data = deploy.secret_data(env, creds)  # type: ignore[arg-type]
+    data = deploy.secret_data(env, creds, target.load("reference"))["bots-edidb-secret"]  # type: ignore[arg-type]
     example = paths.ENVIRONMENTS_DIR / "kind" / "secret.env.example"
     keys = {line.split("=", 1)[0] for line in example.read_text().splitlines() if line and not line.startswith("#")}
     assert set(data) == keys

@@ -37,3 +37,8 @@ def test_an_exception_without_a_reason_is_refused(tmp_path: Path) -> None:
 
 def test_every_environment_with_manifests_is_linted() -> None:
     assert "kind" in manifestlint.environments()
+
+
+def test_the_suites_own_targets_are_linted_not_a_teams() -> None:
+    assert manifestlint.suite_targets() == sorted(manifestlint.suite_targets())
+    assert "reference" in manifestlint.suite_targets()

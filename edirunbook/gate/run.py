@@ -1,0 +1,154 @@
+"""`make gate TARGET=name [SOURCE=checkout] [SHARD=i/n]`: the release gate on one target.
+
+Brings the environment up with the target (its image and manifests, the environment's component and the
+target's test overlay), runs every scenario (or shard i of n) against it, computes the runbook coverage, and
+writes reports/gate.md with the verdict; exits 0 (green), 1 (red) or 2 (the gate could not run: bad target file,
+no Docker ...). A target whose image does not build or whose deployment does not come up is red, with that
+as the cause; the scenarios still run against a deployment that does not come up, to show each defect.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from edirunbook import paths
+from edirunbook import target as targets
+from edirunbook.environment import config as env_config
+from edirunbook.environment import manifests as rendering
+from edirunbook.errors import BuildError, EnvironmentNotReady
+from edirunbook.gate import verdict
+from edirunbook.target import Target
+
+DOCS_RUNBOOK = paths.REPO_ROOT / "docs" / "runbook.md"
+
+
+def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = actions.add_parser("run", help="bring the environment up with a target, run the scenarios, write gate.md")
+    parser.add_argument("--target", default=None, help="targets/<name> (default: $TARGET or reference)")
+    parser.add_argument("--source", default=None, help="the team's checkout the target is built from ($SOURCE)")
+    parser.add_argument("--env", default=None, help="environment (default: $ENV or kind)")
+    parser.add_argument("--shard", default="", help="i/n: run the i-th of n balanced shards of the scenarios")
+    parser.add_argument("--tags", default="", help="tag expression selecting scenarios (default: all)")
+    parser.add_argument("--report-dir", type=Path, default=paths.REPO_ROOT / "reports")
+    parser.add_argument("--runbook", type=Path, action="append", default=[],
+                        help="another runbook to report coverage of (docs/runbook.md always is)")
+    parser.add_argument("--min-coverage", type=float, default=0.0,
+                        help="docs/runbook.md coverage below this percentage makes the gate red")
+    parser.add_argument("--keep", action="store_true", help="leave the environment up afterwards")
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    target = targets.load(args.target, targets.source_dir(args.source))
+    cfg = env_config.load(args.env)
+    from edirunbook.environment.kind import KindEnvironment
+
+    env = KindEnvironment(cfg)
+    report_dir: Path = args.report_dir.resolve()
+    report_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (verdict.GATE_MD, verdict.CHANGES_JSON):
+        (report_dir / stale).unlink(missing_ok=True)
+    try:
+        deploy_error = _bring_up(env, target)
+        image = env.read_state().get("app_image")
+        if image is None:  # nothing was deployed: the image did not build or load
+            _write_not_run(report_dir, target, deploy_error or "the target was not deployed")
+            status = 1
+        else:
+            tested = _pytest(args, target, cfg.name, report_dir)
+            _changes(cfg, target, report_dir, deploy_error)
+            status = tested
+        coverages = _coverage(args, cfg.name, report_dir)
+        result = verdict.write_gate(report_dir, coverages)
+        docs = coverages.get(_shown(DOCS_RUNBOOK))
+        low = docs is not None and docs.exists() and args.min_coverage and \
+            verdict.json.loads(docs.read_text())["summary"]["percent"] < args.min_coverage
+        print((report_dir / verdict.GATE_MD).read_text(encoding="utf-8"))
+        print(f"gate {result}: {report_dir / verdict.GATE_MD}")
+        if low:
+            print(f"docs/runbook.md coverage is below {args.min_coverage}%: every command of the verified runbook "
+                  "must be run by a scenario (make coverage)")
+        return 0 if result == verdict.GREEN and status == 0 and not low else 1
+    finally:
+        if not args.keep:
+            env.down()
+
+
+def _bring_up(env: object, target: Target) -> str | None:
+    """Up and deployed; the cause when the target's deployment fails (its image or its pods), else None.
+    EnvironmentNotReady when the environment itself is broken (exit 2: no verdict on the target)."""
+    from edirunbook.environment import deploy, smoke
+    from edirunbook.environment.kind import KindEnvironment
+
+    assert isinstance(env, KindEnvironment)
+    deploy.up_for(env, target)
+    broken = [r for r in smoke.run_checks(env) if not r.ok]
+    if broken:  # the environment, not the target: the gate cannot judge anything on it
+        raise EnvironmentNotReady("the environment fails its smoke checks (make env-check), so the gate cannot run:\n"
+                                  + "\n".join(f"  {r.name}: {r.detail}" for r in broken))
+    env.write_state(app_image=None)
+    try:
+        deploy.deploy(env, target)
+    except BuildError as error:
+        return f"the target's image could not be made: {error}"
+    except EnvironmentNotReady as error:
+        return str(error)
+    return None
+
+
+def _pytest(args: argparse.Namespace, target: Target, env_name: str, report_dir: Path) -> int:
+    argv = [sys.executable, "-m", "pytest", str(paths.REPO_ROOT / "tests" / "scenarios"), "--tags", args.tags,
+            "--report-dir", str(report_dir), "-p", "no:cacheprovider"]
+    if args.shard:
+        argv += ["--shard", args.shard]
+    environ = {**os.environ, "TARGET": target.name, "ENV": env_name, "SOURCE": str(target.source)}
+    if args.runbook:
+        environ["RUNBOOK"] = str(args.runbook[0].resolve())
+    return subprocess.run(argv, cwd=paths.REPO_ROOT, env=environ, check=False).returncode
+
+
+def _changes(cfg: env_config.EnvConfig, target: Target, report_dir: Path, deploy_error: str | None) -> None:
+    """What the environment's component and the target's test overlay changed, each with its reason."""
+    from edirunbook.process import run
+
+    team = run([str(paths.bin_dir() / "kubectl"), "kustomize", str(target.manifests)]).stdout
+    with_env = rendering.render(cfg, dataclasses.replace(target, test_overlay=None))
+    deployed = rendering.render(cfg, target)
+    env_reasons = {str(k): str(v) for k, v in (cfg.raw.get("changes") or {}).items()}
+    changes = verdict.manifest_changes(team, with_env, env_reasons, f"environments/{cfg.name}")
+    if target.test_overlay is not None:
+        changes += verdict.manifest_changes(with_env, deployed, target.changes,
+                                            f"targets/{target.name}/{target.test_overlay.name}")
+    verdict.write_changes(report_dir, target.name, changes, deploy_error)
+
+
+def _write_not_run(report_dir: Path, target: Target, cause: str) -> None:
+    """A gate whose target could not be deployed at all: nothing ran, the cause is the verdict."""
+    summary = {"run": {"exit_status": 1, "tested": {"target": target.name}}, "totals": {"procedures": 0},
+               "scenarios": []}
+    (report_dir / "summary.json").write_text(verdict.json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    verdict.write_changes(report_dir, target.name, [], cause)
+
+
+def _coverage(args: argparse.Namespace, env_name: str, report_dir: Path) -> dict[str, Path]:
+    """coverage.json/md (docs/runbook.md) and coverage-<name>.json/md per other runbook, with this run's results:
+    the same files a merge of shards writes."""
+    from edirunbook import coverage
+    from edirunbook.gate import merge
+
+    inputs = merge.coverage_inputs(args.runbook)
+    scenarios = coverage.load_scenarios(paths.REPO_ROOT / "features")
+    substitutions = env_config.load(env_name).substitutions
+    merge.write_coverages(report_dir, inputs, scenarios, substitutions, env_name, args.min_coverage)
+    return {_shown(item.runbook_path): report_dir / f"{item.stem}.json" for item in inputs}
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(paths.REPO_ROOT))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,215 @@
+"""A target is data: the Bots EDI under test, described by targets/<name>/target.yaml.
+
+A target names the app image (built from a Dockerfile, loaded from a `docker save` tarball, taken from the
+local Docker daemon, or pulled where a registry is reachable), the team's kustomize directory, the test
+overlay this suite layers on top for what a test cluster cannot run (a kustomize Component, each change with
+its reason), the Secrets the manifests expect and how their values are made, and the names the runbook's
+commands need mapped. The suite's own Bots EDI is the target `reference`, the default.
+
+The manifests deployed are rendered from a kustomization the suite writes under .state/render/<target>/:
+the team's directory as its resource, the environment's component (environments/<env>: storage, the
+NodePort, never-pull), the target's test overlay, and the target's image names mapped to the image loaded
+into the cluster.
+
+Schema (targets/<name>/target.yaml; paths in `image` and `manifests.kustomize` are relative to the
+source, everything else to the target's directory):
+  description: str
+  source: suite | {repository: URL}     suite: this repository; else SOURCE=<checkout> is required
+  image:
+    build: {context: dir, dockerfile: file (default <context>/Dockerfile), args: {K: V},
+            base_images: {FROM-name: recipe under images/ (built here, never pulled), or `debian`: the
+                          suite's Debian base}}   a Dockerfile declaring ARG EXTRA_CA_CERTS gets the local CAs
+    | archive: file.tar                 (`docker save` output)
+    | docker: ref                       (already in the local Docker daemon)
+    | pull: ref                         (opt-in: only where a registry is reachable)
+    names: [str]                        the image names in the manifests this image replaces
+  manifests:
+    kustomize: dir                      the team's kustomize directory (an overlay or a base)
+    test_overlay: dir                   optional kustomize Component of this suite
+    changes: {"Kind/name": reason}      why the test overlay changes each object it changes
+  secrets: {Secret name: {KEY: template}}   templates may use {db_name} {db_user} {db_password} {db_host}
+                                            {db_port} {django_secret_key} {admin_user} {admin_password}
+  substitutions: {production text: this environment's text}   on top of env.yaml's
+"""
+from __future__ import annotations
+
+import os
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from edirunbook import paths
+from edirunbook.errors import ConfigError
+
+DEFAULT_TARGET = "reference"
+TARGETS_DIR = paths.REPO_ROOT / "targets"
+IMAGE_SOURCES = ("build", "archive", "docker", "pull")
+SUITE_BASE = "debian"  # in base_images: the suite's Debian base image itself (images.debian_base)
+SECRET_FIELDS = ("db_name", "db_user", "db_password", "db_host", "db_port", "django_secret_key", "admin_user",
+                 "admin_password")
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """Where the app image comes from: `how` is one of IMAGE_SOURCES."""
+
+    how: str
+    ref: str = ""                      # docker, pull
+    path: Path | None = None           # archive: the tarball; build: the context
+    dockerfile: Path | None = None     # build
+    args: dict[str, str] = field(default_factory=dict)
+    base_images: dict[str, str] = field(default_factory=dict)
+
+    def describe(self, source: Path) -> str:
+        if self.how == "build":
+            return f"built from {_shown(self.dockerfile, source)}"
+        if self.how == "archive":
+            return f"loaded from {_shown(self.path, source)}"
+        return f"{'taken from the local Docker daemon' if self.how == 'docker' else 'pulled'}: {self.ref}"
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    directory: Path
+    source: Path
+    description: str
+    image: ImageSource
+    image_names: tuple[str, ...]
+    manifests: Path
+    test_overlay: Path | None
+    changes: dict[str, str]
+    secrets: dict[str, dict[str, str]]
+    substitutions: dict[str, str]
+    source_is_suite: bool = True
+
+    def secret_data(self, values: dict[str, str]) -> dict[str, dict[str, str]]:
+        """Each Secret's keys with the generated values filled in (never written anywhere but the cluster)."""
+        return {name: {key: template.format_map(values) for key, template in keys.items()}
+                for name, keys in self.secrets.items()}
+
+    def manifests_shown(self) -> str:
+        return _shown(self.manifests, self.source)
+
+
+def target_name() -> str:
+    return os.environ.get("TARGET") or DEFAULT_TARGET
+
+
+def source_dir(explicit: str | None = None) -> Path | None:
+    value = explicit if explicit is not None else os.environ.get("SOURCE")
+    return Path(value).resolve() if value else None
+
+
+def load(name: str | None = None, source: Path | None = None, targets: Path | None = None) -> Target:
+    """targets/<name>/target.yaml (name: $TARGET, else reference); ConfigError says what is wrong and what to do."""
+    name = name or target_name()
+    targets = targets or TARGETS_DIR
+    directory = targets / name
+    file = directory / "target.yaml"
+    if not file.exists():
+        known = sorted(p.parent.name for p in targets.glob("*/target.yaml"))
+        raise ConfigError(f"unknown target {name!r}: there is no {file}; choose one of {', '.join(known) or 'none'} "
+                          "(TARGET=NAME for make)")
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ConfigError(f"cannot read {file}: {error}; fix its YAML") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file} must be a mapping (description, image, manifests, secrets ...)")
+    try:
+        return _target(name, directory, file, data, source if source is not None else source_dir())
+    except (AttributeError, TypeError, ValueError, KeyError) as error:
+        raise ConfigError(f"{file} has a setting of the wrong shape ({error}); compare it with "
+                          "targets/reference/target.yaml") from None
+
+
+def _target(name: str, directory: Path, file: Path, data: dict[str, Any], source: Path | None) -> Target:
+    declared = data.get("source", "suite")
+    from_suite = declared == "suite"
+    if from_suite:
+        root = paths.REPO_ROOT
+    elif source is None:
+        repository = declared.get("repository", "its repository") if isinstance(declared, dict) else declared
+        raise ConfigError(f"target {name!r} is built from a checkout of {repository}: give its path, "
+                          f"e.g. make gate TARGET={name} SOURCE=/path/to/checkout")
+    else:
+        root = source
+        if not root.is_dir():
+            raise ConfigError(f"SOURCE={root} is not a directory: give the path of a checkout of {name}'s repository")
+    image = _mapping(data, "image", file)
+    manifests = _mapping(data, "manifests", file)
+    if "kustomize" not in manifests:
+        raise ConfigError(f"{file}: manifests.kustomize must name the kustomize directory to deploy")
+    kustomize = root / str(manifests["kustomize"])
+    if not (kustomize / "kustomization.yaml").exists() and not (kustomize / "kustomization.yml").exists():
+        raise ConfigError(f"{file}: manifests.kustomize {kustomize} has no kustomization.yaml "
+                          + ("" if from_suite else "(is SOURCE the right checkout?)"))
+    overlay = directory / str(manifests["test_overlay"]) if manifests.get("test_overlay") else None
+    if overlay is not None and not (overlay / "kustomization.yaml").exists():
+        raise ConfigError(f"{file}: manifests.test_overlay {overlay} has no kustomization.yaml")
+    names = image.get("names") or []
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"{file}: image.names must list the image names in the manifests this image replaces")
+    secrets = _mapping(data, "secrets", file)
+    for secret, keys in secrets.items():
+        if not isinstance(keys, dict):
+            raise ConfigError(f"{file}: secrets.{secret} must map each key to how its value is made")
+        for key, template in keys.items():
+            unknown = [f for _, f, _, _ in string.Formatter().parse(str(template)) if f and f not in SECRET_FIELDS]
+            if unknown:
+                raise ConfigError(f"{file}: secrets.{secret}.{key} uses {{{unknown[0]}}}; the values the suite "
+                                  f"makes are {', '.join('{' + f + '}' for f in SECRET_FIELDS)}")
+    return Target(
+        name=name, directory=directory, source=root, description=str(data.get("description", "")).strip(),
+        image=_image_source(image, root, file), image_names=tuple(names), manifests=kustomize,
+        test_overlay=overlay, changes={str(k): str(v) for k, v in _mapping(manifests, "changes", file).items()},
+        secrets={str(s): {str(k): str(v) for k, v in keys.items()} for s, keys in secrets.items()},
+        substitutions={str(k): str(v) for k, v in _mapping(data, "substitutions", file).items()},
+        source_is_suite=from_suite)
+
+
+def _image_source(image: dict[str, Any], root: Path, file: Path) -> ImageSource:
+    given = [how for how in IMAGE_SOURCES if how in image]
+    if len(given) != 1:
+        raise ConfigError(f"{file}: image needs exactly one of {', '.join(IMAGE_SOURCES)} (it has "
+                          f"{', '.join(given) or 'none'})")
+    how = given[0]
+    value = image[how]
+    if how == "build":
+        if not isinstance(value, dict) or "context" not in value:
+            raise ConfigError(f"{file}: image.build needs a context (the directory docker builds)")
+        context = root / str(value["context"])
+        dockerfile = root / str(value["dockerfile"]) if value.get("dockerfile") else context / "Dockerfile"
+        if not dockerfile.exists():
+            raise ConfigError(f"{file}: there is no Dockerfile at {dockerfile}")
+        return ImageSource(how, path=context, dockerfile=dockerfile,
+                           args={str(k): str(v) for k, v in (value.get("args") or {}).items()},
+                           base_images={str(k): str(v) for k, v in (value.get("base_images") or {}).items()})
+    if how == "archive":
+        archive = root / str(value)
+        if not archive.is_file():
+            raise ConfigError(f"{file}: image.archive {archive} does not exist (make it with docker save -o)")
+        return ImageSource(how, path=archive)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{file}: image.{how} must be an image reference")
+    return ImageSource(how, ref=value)
+
+
+def _mapping(data: dict[str, Any], key: str, file: Path) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{file}: '{key}' must be a mapping, not {type(value).__name__}")
+    return value
+
+
+def _shown(path: Path | None, root: Path) -> str:
+    if path is None:
+        return ""
+    try:
+        return str(path.relative_to(root)) or "."
+    except ValueError:
+        return str(path)

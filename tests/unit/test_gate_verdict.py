@@ -1,0 +1,82 @@
+"""gate.md: the verdict, the failed procedures in one line each, and every change made to the target's manifests."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from edirunbook.gate import verdict
+
+TEAM = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: web, image: team/bots:1}
+        - {name: sidecar, image: team/files:1}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: logs}
+"""
+DEPLOYED = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: web, image: edirunbook/bots-edi:local}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-nodeport}
+"""
+
+
+def test_every_change_is_listed_with_its_reason_and_the_image_mapping_is_not_a_change() -> None:
+    changes = verdict.manifest_changes(TEAM, DEPLOYED, {"Deployment/*": "no sidecar registry"}, "overlay")
+    assert [(c.object, c.change, c.reason, c.by) for c in changes] == [
+        ("Deployment/web", "changed spec.template.spec.containers[sidecar] removed", "no sidecar registry", "overlay"),
+        ("PersistentVolumeClaim/logs", "removed", verdict.NO_REASON, "overlay"),
+        ("Service/web-nodeport", "added", verdict.NO_REASON, "overlay"),
+    ]
+
+
+def _summary(*results: tuple[str, str | None]) -> dict[str, object]:
+    scenarios = [{"procedure": f"p{i}", "runbook": ["restart-a-service"], "result": r, "error": e,
+                  "failed_step": "Then it works" if e else None} for i, (r, e) in enumerate(results)]
+    totals = {"procedures": len(results), **{k: sum(1 for r, _ in results if r == k)
+                                             for k in ("passed", "failed", "error", "not run")}}
+    return {"run": {"exit_status": 0 if totals["passed"] == len(results) else 1,
+                    "tested": {"target": "team: a team", "app image": "edirunbook/target-team:abc"}},
+            "totals": totals, "scenarios": scenarios}
+
+
+def test_a_red_gate_names_each_failed_procedure_with_its_cause_in_one_line(tmp_path: Path) -> None:
+    error = "Traceback (most recent call last):\nAssertionError: deployment/bots-webserver probes /health/ready\nmore"
+    (tmp_path / "summary.json").write_text(json.dumps(_summary(("passed", None), ("failed", error))))
+    verdict.write_changes(tmp_path, "team", [verdict.Change("Deployment/web", "removed", "why", "overlay")])
+    (tmp_path / "coverage.json").write_text(json.dumps({"summary": {"covered": 3, "commands": 4, "percent": 75.0}}))
+    assert verdict.write_gate(tmp_path, {"docs/runbook.md": tmp_path / "coverage.json"}) == verdict.RED
+    text = (tmp_path / verdict.GATE_MD).read_text()
+    assert text.startswith("# Release gate: RED for target team")
+    assert ("| p1 | restart-a-service | failed | AssertionError: deployment/bots-webserver probes /health/ready "
+            "(step: Then it works) |") in text
+    assert "- docs/runbook.md: 3 of 4 commands (75.0%)" in text
+    assert "| Deployment/web | removed | overlay | why |" in text
+    assert "| app image | edirunbook/target-team:abc |" in text
+
+
+def test_green_needs_every_procedure_passed_and_the_deployment_up(tmp_path: Path) -> None:
+    (tmp_path / "summary.json").write_text(json.dumps(_summary(("passed", None))))
+    assert verdict.write_gate(tmp_path, {}) == verdict.GREEN
+    verdict.write_changes(tmp_path, "team", [], deploy_error="deployment/web did not become Ready")
+    assert verdict.write_gate(tmp_path, {}) == verdict.RED
+    assert "did not come up:** deployment/web did not become Ready" in (tmp_path / verdict.GATE_MD).read_text()
+    (tmp_path / "summary.json").write_text(json.dumps(_summary()))
+    verdict.write_changes(tmp_path, "team", [])
+    assert verdict.write_gate(tmp_path, {}) == verdict.RED  # nothing ran: never green
