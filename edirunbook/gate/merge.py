@@ -90,6 +90,7 @@ class Merged:
     shards: list[ShardReport]
     coverage: list[tuple[Path, coverage.Report]] = field(default_factory=list)
     min_coverage: float = 0.0
+    deploy_error: str | None = None  # the target's deployment did not come up on a shard
 
     @property
     def problems(self) -> list[str]:
@@ -101,6 +102,8 @@ class Merged:
         found += [f"{s.dir} ({s.shard or 'not a shard'}) exited {s.run.get('exit_status')}"
                   + (", interrupted" if s.run.get("interrupted") else "")
                   for s in self.shards if s.run.get("exit_status") != 0 or s.run.get("interrupted")]
+        if self.deploy_error:
+            found.append(f"the target's deployment did not come up: {self.deploy_error}")
         if self.coverage and not self.coverage[0][1].meets(self.min_coverage):
             path, report = self.coverage[0]
             found.append(f"the coverage of {path} is {report.percent}%, below --min-coverage {self.min_coverage}%")
@@ -327,6 +330,7 @@ def merge(dirs: Sequence[Path], out: Path, runbooks: Sequence[Path] = (), verifi
         (out / "summary.md").write_text(summary_markdown(records, run) + _shards_markdown(shards), encoding="utf-8")
         merged.coverage = write_coverages(out, inputs, scenarios, substitutions, env, min_coverage)
         if changes is not None:
+            merged.deploy_error = changes.get("deploy_error")
             (out / verdict.CHANGES_JSON).write_text(json.dumps(changes, indent=2) + "\n", encoding="utf-8")
         verdict.write_gate(out, {_shown(item.runbook_path): out / f"{item.stem}.json" for item in inputs})
     except OSError as error:

@@ -111,10 +111,14 @@ def write_changes(report_dir: Path, target: str, changes: list[Change], deploy_e
     (report_dir / CHANGES_JSON).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
+_EXCEPTION_PREFIX = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Failed|Timeout): ")
+
+
 def one_line(text: str | None, limit: int = 300) -> str:
-    """The first line of a failure that says something (not a traceback header), shortened."""
+    """The first line of a failure that says something (not a traceback header, not the exception's class name),
+    shortened: what is wrong, where."""
     for line in (text or "").splitlines():
-        line = line.strip().removeprefix("E ").strip()
+        line = _EXCEPTION_PREFIX.sub("", line.strip().removeprefix("E ").strip())
         if line and not line.startswith(("Traceback", "File ", "assert ", "During handling")):
             return line if len(line) <= limit else line[: limit - 1] + "…"
     return "(no message)"

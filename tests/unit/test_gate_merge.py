@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from edirunbook.cli import main
+from edirunbook.gate import verdict
 from edirunbook.gate.merge import ShardReport, differing_tested, merge_tested, read_shard, record_from_json
 
 pytest_plugins = ["pytester"]
@@ -250,6 +251,21 @@ def test_green_when_every_scenario_passed(project: pytest.Pytester, capsys: pyte
                         "coverage of docs/runbook.md: 3 of 3 commands (100.0%)",
                         "coverage of customer.md: 3 of 4 commands (75.0%)",
                         "verdict: green"]
+    assert (project.path / "merged" / "gate.md").read_text().startswith("# Release gate: GREEN")
+
+
+def test_the_merged_gate_keeps_the_targets_changes_and_any_shards_failed_deployment(
+        project: pytest.Pytester) -> None:
+    dirs = run_shards(project)
+    change = verdict.Change("Deployment/web", "removed", "why", "overlay")
+    verdict.write_changes(project.path / dirs[0], "team", [change])
+    verdict.write_changes(project.path / dirs[1], "team", [change],
+                          deploy_error="deployment/web did not become Ready")
+    assert merge(project, *dirs) == 1
+    text = (project.path / "merged" / "gate.md").read_text()
+    assert text.startswith("# Release gate: RED for target team")
+    assert "did not come up:** 2/3: deployment/web did not become Ready" in text
+    assert "| Deployment/web | removed | overlay | why |" in text
 
 
 def test_red_when_a_scenario_failed(project: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> None:

@@ -64,7 +64,7 @@ def test_a_red_gate_names_each_failed_procedure_with_its_cause_in_one_line(tmp_p
     assert verdict.write_gate(tmp_path, {"docs/runbook.md": tmp_path / "coverage.json"}) == verdict.RED
     text = (tmp_path / verdict.GATE_MD).read_text()
     assert text.startswith("# Release gate: RED for target team")
-    assert ("| p1 | restart-a-service | failed | AssertionError: deployment/bots-webserver probes /health/ready "
+    assert ("| p1 | restart-a-service | failed | deployment/bots-webserver probes /health/ready "
             "(step: Then it works) |") in text
     assert "- docs/runbook.md: 3 of 4 commands (75.0%)" in text
     assert "| Deployment/web | removed | overlay | why |" in text
@@ -80,3 +80,9 @@ def test_green_needs_every_procedure_passed_and_the_deployment_up(tmp_path: Path
     (tmp_path / "summary.json").write_text(json.dumps(_summary()))
     verdict.write_changes(tmp_path, "team", [])
     assert verdict.write_gate(tmp_path, {}) == verdict.RED  # nothing ran: never green
+
+
+def test_the_cause_is_the_message_without_the_exception_class() -> None:
+    assert verdict.one_line("edirunbook.errors.AppError: The ConfigMap x is gone\nmore") == "The ConfigMap x is gone"
+    assert verdict.one_line("E   WaitTimeout: timed out after 30s waiting for x") == "timed out after 30s waiting for x"
+    assert verdict.one_line("") == "(no message)"
