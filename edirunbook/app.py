@@ -35,6 +35,17 @@ SCHEDULED_JOB = re.compile(rf"{ENGINE_CRONJOB}-\d+")
 WORKLOADS = (f"deployment/{WEBSERVER}", f"deployment/{JOBQUEUE}", f"cronjob/{ENGINE_CRONJOB}")
 
 
+_ENGINE_NEWS = re.compile(r"route|received|error|not found|no such|charset|denied|exception", re.IGNORECASE)
+
+
+def engine_summary(log: str, lines: int = 4) -> str:
+    """The lines of an engine run's log that say what it did with the files (routes run, files received, errors),
+    in one line: what a failed engine step shows first."""
+    news = [" ".join(line.split()) for line in log.splitlines() if _ENGINE_NEWS.search(line)]
+    last = " | ".join(log.strip().splitlines()[-2:])
+    return " | ".join(news[-lines:]) or f"(nothing about routes or files: {last})"
+
+
 @dataclass
 class Bots:
     api: ApiClient

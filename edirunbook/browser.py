@@ -39,8 +39,8 @@ PAGINATOR = re.compile(r"\(\s*Page\s+(?P<page>\d+)\s+of\s+(?P<pages>\d+)\s*;\s*(
 # Django's login form, as Bots' /login/ (admin/login.html) renders it.
 USERNAME, PASSWORD = "#id_username", "#id_password"
 LOGIN_ERROR = ".errornote, .errorlist"
-# What Bots' menu shows only to a user who is logged in.
-LOGGED_IN = "#menu a[href='/logout/']"
+# Logged in: a way to log out is shown, Bots' menu link or Django admin's (a link up to Django 4.0, a form since 4.1)
+LOGGED_IN = "#menu a[href$='/logout/'], #user-tools a[href$='/logout/'], form#logout-form"
 
 
 # ---- pure helpers (unit-tested) ------------------------------------------------------------------------------
@@ -251,9 +251,9 @@ class WebUI:
         if page.locator(LOGIN_ERROR).count() or not page.locator(LOGGED_IN).count():
             view = self.look("login refused")
             raise AppError(f"the web UI did not log in user {login.user!r}: {_short(view.text)} (screenshot "
-                           f"{view.screenshot}). The db-init Job creates this superuser from BOTS_ADMIN_USER and "
-                           "BOTS_ADMIN_PASSWORD in Secret bots-edidb-secret: `kubectl logs -n edi job/bots-db-init` "
-                           "should say `created superuser` or `present`.")
+                           f"{view.screenshot}). The deployment's Jobs create this superuser from the target's "
+                           "Secrets (reference: BOTS_ADMIN_USER and BOTS_ADMIN_PASSWORD in bots-edidb-secret, so "
+                           "`kubectl logs -n edi job/bots-db-init` should say `created superuser` or `present`).")
         return self.look(urlsplit(page.url).path.strip("/") or "home")
 
     def choose_menu(self, menu: str, item: str) -> PageView:

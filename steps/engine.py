@@ -117,7 +117,10 @@ def _engine_run(ctx: ScenarioContext, sample: str, count: int) -> None:
         ctx.bots.drop_sample(sample, as_name=f"{n}-{sample}")
     name = f"bots-engine-seed-{int(time.time())}"
     ctx.bots.run_engine_job(name)
-    assert botsdb.transactions_done(ctx.env.database) >= count, "the engine left no done transactions"
+    done = botsdb.transactions_done(ctx.env.database)
+    assert done >= count, (f"job/{name} ended Complete, but the {count} file(s) dropped in {app.INFILE_DIR} left "
+                           f"{done} done transactions; the engine's log says: "
+                           f"{app.engine_summary(ctx.bots.job_logs(name))}")
 
 
 @then(parsers.parse("the database holds at least {count:d} done transactions within {timeout}"))

@@ -116,12 +116,19 @@ _EXCEPTION_PREFIX = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exce
 
 def one_line(text: str | None, limit: int = 300) -> str:
     """The first line of a failure that says something (not a traceback header, not the exception's class name),
-    shortened: what is wrong, where."""
-    for line in (text or "").splitlines():
-        line = _EXCEPTION_PREFIX.sub("", line.strip().removeprefix("E ").strip())
-        if line and not line.startswith(("Traceback", "File ", "assert ", "During handling")):
-            return line if len(line) <= limit else line[: limit - 1] + "…"
-    return "(no message)"
+    shortened: what is wrong, where. A line that introduces what was seen (`... in the output of X:`) gets the
+    first line of it, which usually says what is wrong (`sh: 1: mysqldump: not found`)."""
+    lines = [_EXCEPTION_PREFIX.sub("", line.strip().removeprefix("E ").strip()) for line in (text or "").splitlines()]
+    said = [line for line in lines if line and not line.startswith(_NOT_SAID)]
+    if not said:
+        return "(no message)"
+    line = said[0]
+    if line.endswith(":") and len(said) > 1:
+        line = f"{line} {said[1]}"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+_NOT_SAID = ("Traceback", "File ", "assert ", "During handling", "+", "where ")
 
 
 def verdict(summary: dict[str, Any], deploy_error: str | None = None) -> str:
@@ -146,15 +153,13 @@ def gate_markdown(summary: dict[str, Any], changes: dict[str, Any] | None, cover
         out += ["**The target's deployment did not come up:** " + one_line(deploy_error), ""]
     out += ["## Under test", "", "| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in tested.items()), ""]
     failed = [s for s in summary.get("scenarios", []) if s.get("result") != "passed"]
-    out += ["## Failed procedures" if failed else "## Failed procedures: none", ""]
-    if failed:
-        out += ["| procedure | runbook section | result | cause |", "|---|---|---|---|"]
-        for s in failed:
-            cause = one_line(s.get("error")) if s.get("error") else s.get("result", "")
-            step = f" (step: {s['failed_step']})" if s.get("failed_step") else ""
-            out.append(f"| {_cell(s['procedure'])} | {_cell(', '.join(s.get('runbook') or []) or '-')} | "
-                       f"{s['result']} | {_cell(cause + step)} |")
-        out.append("")
+    unjudged = [s for s in failed if suite_side(s.get("error"))]
+    defects = [s for s in failed if s not in unjudged]
+    out += ["## Failed procedures: defects of the target" if defects else "## Failed procedures: none", ""]
+    out += _failure_table(defects)
+    if unjudged:
+        out += ["## Not judged: the suite could not run these (its problem, not the target's)", ""]
+        out += _failure_table(unjudged)
     out += ["## Runbook coverage", ""]
     for runbook, data in coverages.items():
         part = data.get("summary", {})
@@ -171,6 +176,32 @@ def gate_markdown(summary: dict[str, Any], changes: dict[str, Any] | None, cover
         out.append("Nothing: the target ran as its manifests say.")
     out.append("")
     return redact("\n".join(out))
+
+
+# Failures that say the suite itself could not do its part (a build, its own files, a bug in a step), so they say
+# nothing about the target; every other failure is what the target did (an assertion, a wait, the app's state).
+SUITE_ERRORS = ("SetupError", "BuildError", "ConfigError", "EnvironmentNotReady", "CoverageError", "ReportError",
+                "DurationError", "CommandFailed", "StepDefinitionNotFoundError", "GherkinParseError", "TypeError",
+                "KeyError", "AttributeError", "NameError", "ImportError", "ModuleNotFoundError", "IndexError",
+                "ValueError", "ZeroDivisionError", "RecursionError")
+
+
+def suite_side(error: str | None) -> bool:
+    """Whether a failure is the suite's own (by its exception class), not a finding about the target."""
+    match = re.match(r"(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*): ", (error or "").strip())
+    return match is not None and match.group(1) in SUITE_ERRORS
+
+
+def _failure_table(scenarios: list[dict[str, Any]]) -> list[str]:
+    if not scenarios:
+        return []
+    out = ["| procedure | runbook section | result | cause |", "|---|---|---|---|"]
+    for s in scenarios:
+        cause = one_line(s.get("error")) if s.get("error") else s.get("result", "")
+        step = f" (step: {s['failed_step']})" if s.get("failed_step") else ""
+        out.append(f"| {_cell(s['procedure'])} | {_cell(', '.join(s.get('runbook') or []) or '-')} | "
+                   f"{s['result']} | {_cell(cause + step)} |")
+    return [*out, ""]
 
 
 def _cell(text: str) -> str:

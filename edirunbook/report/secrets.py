@@ -96,10 +96,15 @@ class RedactedRepr:
 
 
 def first_line(report: pytest.TestReport) -> str:
-    """The failure's message, first line, without secrets."""
+    """The failure's message in one line, without secrets: its first line, and when that introduces what was seen
+    (`... in the output of X:`), the first line of that too (it usually says what is wrong)."""
     crash = getattr(report.longrepr, "reprcrash", None)
     text = str(crash.message if crash is not None else report.longrepr).strip()
-    return redact(text.splitlines()[0] if text else report.outcome)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return redact(report.outcome)
+    shown = f"{lines[0]} {lines[1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
+    return redact(shown)
 
 
 def redact_report(report: pytest.TestReport) -> None:

@@ -17,5 +17,6 @@ Feature: View logs
     Given a pod of deployment bots-webserver is noted as <pod-name>
     When the operator runs "kubectl logs -n edi <pod-name> --tail=100"
     Then the output is not empty
-    When the operator follows "kubectl logs -n edi <pod-name> --tail=100 -f" until it shows "Bots webserver serving at port"
-    And the operator follows "kubectl logs -n edi -l component=webserver -f" until it shows "Bots webserver serving at port"
+    # the webserver's startup line: `Bots webserver serving at port: "8080".` (Bots 3.3), `Serving at port: "8080".` (4.0)
+    When the operator follows "kubectl logs -n edi <pod-name> --tail=100 -f" until it shows "erving at port:"
+    And the operator follows "kubectl logs -n edi -l component=webserver -f" until it shows "erving at port:"

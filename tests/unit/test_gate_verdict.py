@@ -86,3 +86,21 @@ def test_the_cause_is_the_message_without_the_exception_class() -> None:
     assert verdict.one_line("edirunbook.errors.AppError: The ConfigMap x is gone\nmore") == "The ConfigMap x is gone"
     assert verdict.one_line("E   WaitTimeout: timed out after 30s waiting for x") == "timed out after 30s waiting for x"
     assert verdict.one_line("") == "(no message)"
+
+
+def test_a_cause_that_introduces_what_was_seen_shows_its_first_line() -> None:
+    error = ("AssertionError: expected 'Enter password:' in the output of kubectl exec x -- mysqldump -p db:\n"
+             "  sh: 1: mysqldump: not found\n  command terminated with exit code 127\n\nassert 'Enter' in ''")
+    assert verdict.one_line(error) == ("expected 'Enter password:' in the output of kubectl exec x -- mysqldump -p db: "
+                                       "sh: 1: mysqldump: not found")
+
+
+def test_a_failure_of_the_suite_itself_is_not_called_a_defect_of_the_target(tmp_path: Path) -> None:
+    build = "edirunbook.errors.BuildError: building edirunbook/bots-edi-release:1 failed; full log in x.log"
+    summary = _summary(("failed", build), ("failed", "AssertionError: 1 != 2"))
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    assert verdict.write_gate(tmp_path, {}) == verdict.RED
+    text = (tmp_path / verdict.GATE_MD).read_text()
+    defects, unjudged = text.split("## Not judged")
+    assert "| p1 |" in defects and "| p0 |" not in defects
+    assert "| p0 | restart-a-service | failed | building edirunbook/bots-edi-release:1 failed" in unjudged

@@ -164,3 +164,14 @@ def test_only_the_current_revisions_pods_can_make_a_deployment_wait_hopeless(
     assert bots.current_template_hash(_deployment("3", generation=4, observed=4)) == "old"
     # `rollout undo` changed the spec; until the controller sees it, the revision annotation is the broken one's
     assert bots.current_template_hash(_deployment("2", generation=5, observed=4)) is None
+
+
+def test_an_engine_run_that_translated_nothing_says_what_its_log_says() -> None:
+    from edirunbook.app import engine_summary
+
+    log = ("INFO     Connected to database.\n"
+           "INFO     Run active routes from database that are in default run: \"[]\".\n"
+           "INFO     Bots Report; type: new\n    0 files received/processed in run.\n")
+    assert engine_summary(log) == ('INFO Run active routes from database that are in default run: "[]". | '
+                                   "0 files received/processed in run.")
+    assert engine_summary("INFO a\nINFO b") == "(nothing about routes or files: INFO a | INFO b)"
