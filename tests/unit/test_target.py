@@ -89,3 +89,48 @@ def test_the_reference_renders_with_the_environment_component(tmp_path: Path, mo
     assert [(directory / c).resolve() for c in written["components"]] == [config.load("kind").directory.resolve()]
     base = target.TARGETS_DIR.parent / "environments" / "base"
     assert (directory / written["resources"][0]).resolve() == base.resolve()
+
+
+class _Docker:
+    """Answers `image inspect` for the images it has, and `docker load` with the name the tarball holds."""
+
+    def __init__(self, have: set[str], tarball_holds: str = "") -> None:
+        self.have, self.tarball_holds, self.calls = set(have), tarball_holds, []  # type: ignore[var-annotated]
+
+    def run(self, *args: str, check: bool = True, timeout: float = 0) -> object:
+        from types import SimpleNamespace
+
+        self.calls.append(args)
+        if args[:2] == ("image", "inspect"):
+            return SimpleNamespace(returncode=0 if args[-1] in self.have else 1, stdout="sha256:x\n")
+        if args[0] == "load":
+            self.have.add(self.tarball_holds)
+            return SimpleNamespace(returncode=0, stdout=f"Loaded image: {self.tarball_holds}\n")
+        if args[0] == "tag":
+            self.have.add(args[2])
+        return SimpleNamespace(returncode=0, stdout="")
+
+
+def test_an_image_from_a_tarball_is_loaded_once_under_a_content_addressed_name(tmp_path: Path) -> None:
+    from edirunbook.environment import deploy
+
+    source = _team(tmp_path)
+    (source / "release.tar").write_bytes(b"not really a tarball, but content to hash")
+    _write(tmp_path, "team", _team_target(image={"archive": "release.tar", "names": ["registry.invalid/team/bots"]}))
+    loaded = target.load("team", source, tmp_path)
+    docker = _Docker(set(), tarball_holds="registry.invalid/team/bots:1.4.0")
+    ref = deploy.app_image(docker, loaded)  # type: ignore[arg-type]
+    assert ref.startswith("edirunbook/target-team:") and ref in docker.have
+    assert deploy.app_image(docker, loaded) == ref  # type: ignore[arg-type]
+    assert sum(1 for call in docker.calls if call[0] == "load") == 1
+
+
+def test_an_image_taken_from_the_daemon_must_be_there(tmp_path: Path) -> None:
+    from edirunbook.environment import deploy
+    from edirunbook.errors import BuildError
+
+    _write(tmp_path, "team", _team_target(image={"docker": "team/bots:rc1", "names": ["registry.invalid/team/bots"]}))
+    loaded = target.load("team", _team(tmp_path), tmp_path)
+    assert deploy.app_image(_Docker({"team/bots:rc1"}), loaded) == "team/bots:rc1"  # type: ignore[arg-type]
+    with pytest.raises(BuildError, match="team/bots:rc1 is not in the suite's Docker daemon"):
+        deploy.app_image(_Docker(set()), loaded)  # type: ignore[arg-type]
