@@ -378,7 +378,7 @@ class BotsWeb:
     def install_plugin(self, plugin: bytes, name: str = PLUGIN_NAME) -> str:
         """Upload `plugin` on the Read plugin page; the messages Bots shows, one per line (AppError on refusal)."""
         page_url, form = self._find_page("Read plugin", PLUGIN_PATHS, "file", "the Read plugin page")
-        file_field = next(n for n, kind in form.inputs.items() if kind == "file")
+        file_field = next((n for n, kind in form.inputs.items() if kind == "file"), "file")
         data: dict[str, Any] = {**form.fields, **{key: value for key, value in form.submits.items()
                                                   if key == "submit"}}
         data.setdefault("submit", "")  # the view reads the plugin only when `submit` is in the POST
