@@ -4,6 +4,7 @@ from __future__ import annotations
 from pytest_bdd import parsers, then
 
 from edirunbook import app, conformance
+from edirunbook.environment import deploy
 from fixtures.scenario import ScenarioContext
 
 
@@ -66,3 +67,19 @@ def every_workload_mounts(ctx: ScenarioContext, claim: str, path: str) -> None:
     """Every container of both Deployments and the CronJob mounts the claim at the path (backups rely on it)."""
     _report([p for ref in app.WORKLOADS
              for p in conformance.volume_mount_problems(ref, ctx.bots.live_object(ref), claim, path)])
+
+
+@then("the target's own manifests have:")
+def shipped_objects_have(ctx: ScenarioContext, datatable: list[list[str]]) -> None:
+    """Each row's field of the object (kind/name) in the target's manifests as shipped, before the environment's or
+    the test overlay's changes: for what the test cluster cannot run (a cert-manager Certificate)."""
+    rows = _rows(datatable, ["object", "field", "expected"])
+
+    def shipped(ref: str) -> dict[str, object]:
+        kind, _, name = ref.partition("/")
+        found = deploy.find_object(ctx.env.shipped, kind, name)
+        if found is None:
+            raise AssertionError(deploy.missing_object_message(ctx.env.shipped, kind, name, ctx.env.where()))
+        return found
+
+    _report(conformance.check_objects(shipped, [(ref, field, expected) for ref, field, expected in rows]))

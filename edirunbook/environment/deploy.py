@@ -188,18 +188,35 @@ def documents(manifests: str) -> list[dict[str, Any]]:
     return copy.deepcopy(list(_parsed(manifests)))
 
 
+def find_object(manifests: str, kind: str, name: str) -> dict[str, Any] | None:
+    """A copy of the object `kind/name` of rendered manifests (kind in any case: `certificate`), or None."""
+    for doc in _parsed(manifests):
+        if str(doc.get("kind", "")).lower() == kind.lower() and doc["metadata"]["name"] == name:
+            return copy.deepcopy(doc)
+    return None
+
+
+def missing_object_message(manifests: str, kind: str, name: str, where: str) -> str:
+    """That `kind/name` is not in the manifests, and the objects of that kind that are (a generated name suffix)."""
+    same_kind = [doc for doc in _parsed(manifests) if str(doc.get("kind", "")).lower() == kind.lower()]
+    kind = str(same_kind[0]["kind"]) if same_kind else kind
+    similar = sorted(doc["metadata"]["name"] for doc in same_kind if doc["metadata"]["name"].startswith(f"{name}-"))
+    if similar:
+        hint = (f" It has {', '.join(similar)}: a generated name suffix, so `kubectl ... {kind.lower()} {name}` in "
+                "the runbook finds nothing. Give the generator `options: {disableNameSuffixHash: true}`.")
+    elif same_kind:
+        hint = f" Its {kind} objects are named {', '.join(sorted(d['metadata']['name'] for d in same_kind))}."
+    else:
+        hint = f" It has no {kind} at all."
+    return f"The {kind} {name!r} that the runbook's procedures use does not exist under that name in {where}." + hint
+
+
 def deployed_object(manifests: str, kind: str, name: str, where: str) -> dict[str, Any]:
     """The object `kind/name` of rendered manifests; AppError naming what is there instead when it is missing."""
-    docs = _parsed(manifests)
-    for doc in docs:
-        if doc.get("kind") == kind and doc["metadata"]["name"] == name:
-            return copy.deepcopy(doc)
-    similar = sorted(doc["metadata"]["name"] for doc in docs
-                     if doc.get("kind") == kind and doc["metadata"]["name"].startswith(f"{name}-"))
-    hint = (f" It has {', '.join(similar)}: a generated name suffix, so `kubectl ... {kind.lower()} {name}` in the "
-            "runbook finds nothing. Give the generator `options: {disableNameSuffixHash: true}`.") if similar else ""
-    raise AppError(f"The {kind} {name!r} that the runbook's procedures use does not exist under that name in {where}."
-                   + hint)
+    found = find_object(manifests, kind, name)
+    if found is None:
+        raise AppError(missing_object_message(manifests, kind, name, where))
+    return found
 
 
 def apply_as_shipped(env: KindEnvironment, manifests: str) -> str:

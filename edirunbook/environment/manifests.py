@@ -55,5 +55,15 @@ def render(env: EnvConfig, target: Target, image: str | None = None) -> str:
     return text.replace(CLUSTER_IMAGE, image) if image else text
 
 
+def render_target_only(target: Target) -> str:
+    """The target's own manifests, as its kustomize directory renders them: what the team ships, before this
+    environment or the test overlay change anything (what a check of the manifests as shipped reads)."""
+    try:
+        return run([str(paths.bin_dir() / "kubectl"), "kustomize", str(target.manifests)]).stdout
+    except CommandFailed as error:
+        raise ConfigError(f"kustomize cannot render {target.manifests_shown()} of target {target.name!r}:\n"
+                          f"{error}") from None
+
+
 def _relative(path: Path, start: Path) -> str:
     return os.path.relpath(path.resolve(), start.resolve())

@@ -113,9 +113,7 @@ def _pytest(args: argparse.Namespace, target: Target, env_name: str, report_dir:
 
 def _changes(cfg: env_config.EnvConfig, target: Target, report_dir: Path, deploy_error: str | None) -> None:
     """What the environment's component and the target's test overlay changed, each with its reason."""
-    from edirunbook.process import run
-
-    team = run([str(paths.bin_dir() / "kubectl"), "kustomize", str(target.manifests)]).stdout
+    team = rendering.render_target_only(target)
     with_env = rendering.render(cfg, dataclasses.replace(target, test_overlay=None))
     deployed = rendering.render(cfg, target)
     env_reasons = {str(k): str(v) for k, v in (cfg.raw.get("changes") or {}).items()}
