@@ -24,6 +24,13 @@ Feature: Deployment conforms to the runbook
   Scenario: Every component works on the data volume the backups cover
     Then every Bots EDI workload mounts claim bots-edi-data-pvc at /home/bots/.bots
 
+  Scenario: The Certificate the renewal procedure annotates is the one the Ingress's TLS comes from
+    Then the target's own manifests have:
+      | object                       | field                | expected         |
+      | certificate/bots-edi-ingress | spec.secretName      | bots-edi-tls     |
+      | certificate/bots-edi-ingress | spec.issuerRef.kind  | ClusterIssuer    |
+      | certificate/bots-edi-ingress | spec.issuerRef.name  | letsencrypt-prod |
+
   Scenario: The probes check health, with the documented timings
     Then the live objects have:
       | object                    | field                                                        | expected        |
