@@ -20,13 +20,18 @@ from kubernetes.client import ApiClient
 
 from edirunbook import cluster, paths
 from edirunbook.errors import AppError, RunbookSuiteError
+from edirunbook.plugin import ROUTE_ID
+from edirunbook.target import AppPaths
 from edirunbook.waiting import Observation, hold_for, wait_for
 
 WEBSERVER = "bots-webserver"
 JOBQUEUE = "bots-jobqueue"
 ENGINE_CRONJOB = "bots-engine"
+# The Bots home as the runbook's commands name it: production's literal path, which they run as written. Where a
+# target's Bots really keeps its files is Bots.paths (target.yaml `app:`).
 BOTS_HOME = "/home/bots/.bots"
-INFILE_DIR = f"{BOTS_HOME}/botssys/infile/edifact_orders"
+# The route the scenarios drive (edirunbook/plugin.py; the reference's image seeds it itself)
+ROUTE = ROUTE_ID
 # The suite's sample EDI files: sent into the pods as files arrive in production (any target's image lacks them).
 SAMPLES = paths.IMAGES_DIR / "bots-edi" / "samples"
 # A Job the CronJob controller made: <cronjob>-<scheduled time in minutes since the epoch>.
@@ -54,6 +59,17 @@ class Bots:
     kubeconfig: Path
     web_url: str
     baseline_replicas: Mapping[str, int] = field(default_factory=lambda: {WEBSERVER: 2, JOBQUEUE: 1})
+    paths: AppPaths = field(default_factory=AppPaths)  # where this target's Bots keeps its files
+
+    @property
+    def inbound_dir(self) -> str:
+        """The route's inbound directory, where the engine reads the files dropped for it."""
+        return self.paths.infile(ROUTE)
+
+    @property
+    def outbound_dir(self) -> str:
+        """The route's outbound directory, where the engine writes the translated orders."""
+        return self.paths.outfile(ROUTE)
 
     # ---- API reads --------------------------------------------------------------------------
     @property
@@ -252,7 +268,7 @@ class Bots:
                                 f"{{ mkdir -p {directory} && cat > {path}; }} 2>&1; echo exit=$?", input=content)
 
     def drop_sample(self, sample: str, as_name: str | None = None) -> str:
-        target = f"{INFILE_DIR}/{as_name or sample}"
+        target = f"{self.inbound_dir}/{as_name or sample}"
         result = self.write_web(target, self.sample(sample))
         if "exit=0" not in result:
             raise AppError(f"writing {target} in the webserver pod failed: {result.strip()}")

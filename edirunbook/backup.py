@@ -2,7 +2,8 @@
 
 A backup is proven only by destroying the original and comparing what the restore brought back
 (Velero's end-to-end discipline): row counts and CHECKSUM TABLE for every table, sha256 of every file
-under botssys/data, and every file the `ta` rows point at present.
+under botssys/data, and every file the `ta` rows point at present. botssys is where the target keeps it
+(Bots.paths.botssys).
 """
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ import datetime
 import hashlib
 from dataclasses import dataclass, field
 
-from edirunbook.app import BOTS_HOME, Bots
+from edirunbook.app import Bots
 from edirunbook.database import RunningDatabase
 
-BOTSSYS = f"{BOTS_HOME}/botssys"
 # What a restore must bring back: message files (data/), translated output (outfile/), inbound (infile/).
 # Logs (logging/) keep growing while the app runs and are not part of the backup.
 DATA_DIRS = ("data", "outfile", "infile")
@@ -81,22 +81,22 @@ def millisecond_digests(db: RunningDatabase) -> dict[str, str]:
     return digests
 
 
-def referenced_files(db: RunningDatabase) -> frozenset[str]:
-    """Files the ta rows name, relative to botssys.
+def referenced_files(db: RunningDatabase, botssys: str) -> frozenset[str]:
+    """Files the ta rows name, relative to botssys (the deployment's: Bots.paths.botssys).
 
     Bots keeps a message file's name as its number (stored at data/<n // 1000>/<n>) and an output file's
     as an absolute path.
     """
     names = [row[0] for row in db.query("SELECT DISTINCT filename FROM ta WHERE filename REGEXP '^[0-9]+$' "
-                                        "OR filename LIKE %s", (f"{BOTSSYS}/%",))]
-    paths = {f"data/{int(n) // 1000}/{n}" if n.isdigit() else n.removeprefix(f"{BOTSSYS}/") for n in names}
+                                        "OR filename LIKE %s", (f"{botssys}/%",))]
+    paths = {f"data/{int(n) // 1000}/{n}" if n.isdigit() else n.removeprefix(f"{botssys}/") for n in names}
     # inbound files are consumed (removed) by the engine when it reads them; their rows are history
     return frozenset(p for p in paths if not p.startswith("infile/"))
 
 
 def file_checksums(bots: Bots) -> dict[str, str]:
     dirs = " ".join(DATA_DIRS)
-    output = bots.exec_web(f"cd {BOTSSYS} && find {dirs} -type f -exec sha256sum {{}} + 2>/dev/null || true")
+    output = bots.exec_web(f"cd {bots.paths.botssys} && find {dirs} -type f -exec sha256sum {{}} + 2>/dev/null || true")
     checksums = {}
     for line in output.splitlines():
         digest, _, path = line.partition("  ")
@@ -106,14 +106,15 @@ def file_checksums(bots: Bots) -> dict[str, str]:
 
 
 def fingerprint(db: RunningDatabase, bots: Bots) -> Fingerprint:
-    return Fingerprint(table_fingerprints(db), file_checksums(bots), referenced_files(db),
+    return Fingerprint(table_fingerprints(db), file_checksums(bots), referenced_files(db, bots.paths.botssys),
                        millisecond_digests(db))
 
 
 def destroy(db: RunningDatabase, bots: Bots) -> None:
     """The disaster: the database dropped and recreated empty, the data files deleted."""
     drop_database(db)
-    bots.exec_web(" && ".join(f"rm -rf {BOTSSYS}/{d} && mkdir -p {BOTSSYS}/{d}" for d in DATA_DIRS))
+    botssys = bots.paths.botssys
+    bots.exec_web(" && ".join(f"rm -rf {botssys}/{d} && mkdir -p {botssys}/{d}" for d in DATA_DIRS))
 
 
 def drop_database(db: RunningDatabase) -> None:

@@ -30,10 +30,26 @@ source, everything else to the target's directory):
   secrets: {Secret name: {KEY: template}}   templates may use {db_name} {db_user} {db_password} {db_host}
                                             {db_port} {django_secret_key} {admin_user} {admin_password}
   substitutions: {production text: this environment's text}   on top of env.yaml's
+  app:                                  optional: where this Bots keeps its files, as its pods see them
+    data_volume: /abs/path              where the data volume (bots-edi-data-pvc) is mounted (default
+                                        /home/bots/.bots)
+    botssys: /abs/path                  Bots' botssys (infile/, outfile/, data/, logging/); must be under
+                                        data_volume, which the runbook's backups cover (default
+                                        <data_volume>/botssys)
+    bots_ini: /abs/path                 the bots.ini the running Bots reads (default
+                                        <data_volume>/env/production/config/bots.ini)
+  seed: route-plugin                    optional: once the workloads are Ready, the deploy installs the suite's
+                                        route edifact_orders through the web UI as production installs one
+                                        (edirunbook/plugin.py), as the {admin_user} superuser; without it the
+                                        target's own init must make the route (the reference's db-init does)
+
+The runbook's commands keep production's literal paths (app.BOTS_HOME): a target whose Bots keeps its files
+elsewhere shows where the runbook's paths miss them.
 """
 from __future__ import annotations
 
 import os
+import posixpath
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +64,12 @@ DEFAULT_TARGET = "reference"
 TARGETS_DIR = paths.REPO_ROOT / "targets"
 IMAGE_SOURCES = ("build", "archive", "docker", "pull")
 SUITE_BASE = "debian"  # in base_images: the suite's Debian base image itself (images.debian_base)
+# what `seed:` may say: the suite's route read into the deployment as a Bots plugin (edirunbook/plugin.py)
+SEED_ROUTE_PLUGIN = "route-plugin"
+SEEDS = (SEED_ROUTE_PLUGIN,)
+# where the reference keeps its files: the defaults of `app:`
+DEFAULT_DATA_VOLUME = "/home/bots/.bots"
+APP_KEYS = ("data_volume", "botssys", "bots_ini")
 SECRET_FIELDS = ("db_name", "db_user", "db_password", "db_host", "db_port", "django_secret_key", "admin_user",
                  "admin_password")
 
@@ -72,6 +94,46 @@ class ImageSource:
 
 
 @dataclass(frozen=True)
+class AppPaths:
+    """Where a target's Bots keeps its files, as its pods see them (target.yaml `app:`; the reference's by default).
+
+    botssys is under data_volume: the runbook's backups of the data volume cover it, and on the node it is
+    botssys_on_volume below the volume's own directory.
+    """
+
+    data_volume: str = DEFAULT_DATA_VOLUME
+    botssys: str = f"{DEFAULT_DATA_VOLUME}/botssys"
+    bots_ini: str = f"{DEFAULT_DATA_VOLUME}/env/production/config/bots.ini"
+
+    @property
+    def botssys_on_volume(self) -> str:
+        """botssys relative to the data volume's root (`botssys`, `env/dev/botssys`)."""
+        return posixpath.relpath(self.botssys, self.data_volume)
+
+    @property
+    def inbound(self) -> str:
+        """Where the routes' inbound files arrive, one folder per route."""
+        return f"{self.botssys}/infile"
+
+    @property
+    def data(self) -> str:
+        """Bots' message files: data/<n>/ directories."""
+        return f"{self.botssys}/data"
+
+    @property
+    def logging(self) -> str:
+        return f"{self.botssys}/logging"
+
+    def infile(self, route: str) -> str:
+        """The inbound directory of a route, as its channel `botssys/infile/<route>` resolves."""
+        return f"{self.inbound}/{route}"
+
+    def outfile(self, route: str) -> str:
+        """The outbound directory of a route, as its channel `botssys/outfile/<route>` resolves."""
+        return f"{self.botssys}/outfile/{route}"
+
+
+@dataclass(frozen=True)
 class Target:
     name: str
     directory: Path
@@ -85,6 +147,8 @@ class Target:
     secrets: dict[str, dict[str, str]]
     substitutions: dict[str, str]
     source_is_suite: bool = True
+    app: AppPaths = field(default_factory=AppPaths)
+    seed: str | None = None  # one of SEEDS: what the deploy installs once the workloads are Ready
 
     def secret_data(self, values: dict[str, str]) -> dict[str, dict[str, str]]:
         """Each Secret's keys with the generated values filled in (never written anywhere but the cluster)."""
@@ -163,13 +227,46 @@ def _target(name: str, directory: Path, file: Path, data: dict[str, Any], source
             if unknown:
                 raise ConfigError(f"{file}: secrets.{secret}.{key} uses {{{unknown[0]}}}; the values the suite "
                                   f"makes are {', '.join('{' + f + '}' for f in SECRET_FIELDS)}")
+    seed = _seed(data.get("seed"), file)
+    templates = " ".join(str(t) for keys in secrets.values() for t in keys.values())
+    if seed is not None and not all(f"{{{f}}}" in templates for f in ("admin_user", "admin_password")):
+        raise ConfigError(f"{file}: seed {seed} logs in to the web UI as the superuser the target's Secrets make: "
+                          "give its user name {admin_user} and its password {admin_password} in secrets")
     return Target(
         name=name, directory=directory, source=root, description=str(data.get("description", "")).strip(),
         image=_image_source(image, root, file), image_names=tuple(names), manifests=kustomize,
         test_overlay=overlay, changes={str(k): str(v) for k, v in _mapping(manifests, "changes", file).items()},
         secrets={str(s): {str(k): str(v) for k, v in keys.items()} for s, keys in secrets.items()},
         substitutions={str(k): str(v) for k, v in _mapping(data, "substitutions", file).items()},
-        source_is_suite=from_suite)
+        source_is_suite=from_suite, app=_app_paths(_mapping(data, "app", file), file), seed=seed)
+
+
+def _app_paths(app: dict[str, Any], file: Path) -> AppPaths:
+    unknown = sorted(str(key) for key in app if key not in APP_KEYS)
+    if unknown:
+        raise ConfigError(f"{file}: app.{unknown[0]} is not a setting; app: may set {', '.join(APP_KEYS)}")
+    found: dict[str, str] = {}
+    for key, value in app.items():
+        if not isinstance(value, str) or not value.startswith("/"):
+            raise ConfigError(f"{file}: app.{key} must be an absolute path as the pods see it, not {value!r}")
+        found[str(key)] = posixpath.normpath(value)
+    data_volume = found.get("data_volume", DEFAULT_DATA_VOLUME)
+    paths = AppPaths(data_volume=data_volume, botssys=found.get("botssys", f"{data_volume}/botssys"),
+                     bots_ini=found.get("bots_ini", f"{data_volume}/env/production/config/bots.ini"))
+    if not paths.botssys.startswith(data_volume.rstrip("/") + "/"):
+        raise ConfigError(f"{file}: app.botssys {paths.botssys} is not under app.data_volume {data_volume}: the "
+                          "backups of the data volume would not cover it; give the path where the pods mount the "
+                          "data volume (bots-edi-data-pvc) and botssys below it")
+    return paths
+
+
+def _seed(value: object, file: Path) -> str | None:
+    if value is None:
+        return None
+    if value not in SEEDS:
+        raise ConfigError(f"{file}: seed {value!r} is not known; it may be {', '.join(SEEDS)} (the suite's route "
+                          "installed through the web UI), or left out when the target's own init makes the route")
+    return str(value)
 
 
 def _image_source(image: dict[str, Any], root: Path, file: Path) -> ImageSource:

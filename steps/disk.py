@@ -5,7 +5,7 @@ import time
 
 from pytest_bdd import given, parsers, then
 
-from edirunbook import app, orders, volume
+from edirunbook import orders, volume
 from fixtures.scenario import ScenarioContext
 
 
@@ -17,7 +17,7 @@ def days_orders(ctx: ScenarioContext, count: int, lines: int) -> None:
     stamp = int(time.time() * 1000)
     for n in range(count):
         order = orders.large_order(sample, lines, f"PO-{stamp}-{n}")
-        written = ctx.bots.write_web(f"{app.INFILE_DIR}/{stamp}-{n}-large-order.edi", order)
+        written = ctx.bots.write_web(f"{ctx.bots.inbound_dir}/{stamp}-{n}-large-order.edi", order)
         assert "exit=0" in written, f"dropping large order {n} failed: {written.strip()}"
     name = f"bots-engine-seed-{int(time.time())}"
     ctx.bots.run_engine_job(name)
@@ -36,17 +36,19 @@ def fill_volume(ctx: ScenarioContext) -> None:
 @then("writing to the data volume fails with No space left on device")
 def write_fails(ctx: ScenarioContext) -> None:
     """Copying an inbound file in the webserver pod fails with ENOSPC."""
-    result = ctx.bots.write_web(f"{app.INFILE_DIR}/ORDERS_good.edi", ctx.bots.sample("ORDERS_good.edi"))
+    result = ctx.bots.write_web(f"{ctx.bots.inbound_dir}/ORDERS_good.edi", ctx.bots.sample("ORDERS_good.edi"))
     assert "No space left on device" in result and "exit=0" not in result, \
         f"a write to the full volume did not fail with ENOSPC:\n{result}"
 
 
 @then("the largest entries listed include the filled data directory")
 def du_lists(ctx: ScenarioContext) -> None:
-    """The last `du ... | sort -hr` lists botssys (where the files piled up) first."""
+    """The last `du ... | sort -hr` lists the entry of the data volume that holds botssys (where the files piled
+    up) first."""
+    holder = ctx.bots.paths.botssys_on_volume.split("/")[0]  # botssys itself, or env/ in front of it
     first = ctx.last.output.strip().splitlines()[:1]
-    assert first and first[0].split()[-1].endswith("botssys"), \
-        f"expected botssys first in the du listing:\n{ctx.last.output}"
+    assert first and first[0].split()[-1].endswith(holder), \
+        f"expected {holder} (it holds {ctx.bots.paths.botssys}) first in the du listing:\n{ctx.last.output}"
 
 
 @then("the data volume is still full")
@@ -69,14 +71,14 @@ def retention_kept(ctx: ScenarioContext) -> None:
 @then(parsers.parse("the data volume is less than {percent:d}% full"))
 def volume_below(ctx: ScenarioContext, percent: int) -> None:
     """The last `df` shows the Bots home (the data volume) below this Use%."""
-    used = volume.df_use_percent(ctx.last.output)
+    used = volume.df_use_percent(ctx.last.output, ctx.bots.paths.data_volume)
     assert used < percent, f"the data volume is {used}% full (expected < {percent}%):\n{ctx.last.output}"
 
 
 @then("the data volume shows 100% used")
 def volume_full(ctx: ScenarioContext) -> None:
     """The last `df` shows the Bots home (the data volume) at 100% Use%."""
-    used = volume.df_use_percent(ctx.last.output)
+    used = volume.df_use_percent(ctx.last.output, ctx.bots.paths.data_volume)
     assert used == 100, f"the data volume is {used}% full, not 100%:\n{ctx.last.output}"
 
 

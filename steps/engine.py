@@ -35,9 +35,10 @@ def engine_translates(ctx: ScenarioContext, sample: str) -> None:
 @then(parsers.parse('the newest translated order has fields separated by "{separator}"'))
 def newest_order_separator(ctx: ScenarioContext, separator: str) -> None:
     """The newest file in botssys/outfile/edifact_orders starts `HEA<separator>`: the grammar that made it."""
-    newest = ctx.bots.exec_web(f"cd {app.BOTS_HOME}/botssys/outfile/edifact_orders && ls -t | head -1").strip()
-    assert newest, "the outbound directory botssys/outfile/edifact_orders is empty"
-    first = ctx.bots.exec_web(f"head -1 {app.BOTS_HOME}/botssys/outfile/edifact_orders/{newest}").strip()
+    outbound = ctx.bots.outbound_dir
+    newest = ctx.bots.exec_web(f"cd {outbound} && ls -t | head -1").strip()
+    assert newest, f"the outbound directory {outbound} is empty"
+    first = ctx.bots.exec_web(f"head -1 {outbound}/{newest}").strip()
     assert first.startswith(f"HEA{separator}"), \
         f"the newest order {newest} starts {first[:40]!r}, not HEA{separator}: the running engine used another grammar"
 
@@ -68,7 +69,7 @@ def bad_burst(ctx: ScenarioContext, malformed: int, foreign: int, invoices: int)
     for n in range(invoices):
         name = f"{stamp}-{n}-INVOIC.edi"
         invoice = ctx.bots.sample("ORDERS_good.edi").replace("ORDERS:D:96A", "INVOIC:D:96A")
-        ctx.bots.write_web(f"{app.INFILE_DIR}/{name}", invoice)
+        ctx.bots.write_web(f"{ctx.bots.inbound_dir}/{name}", invoice)
         ctx.bad_files.append(name)
 
 
@@ -118,7 +119,7 @@ def _engine_run(ctx: ScenarioContext, sample: str, count: int) -> None:
     name = f"bots-engine-seed-{int(time.time())}"
     ctx.bots.run_engine_job(name)
     done = botsdb.transactions_done(ctx.env.database)
-    assert done >= count, (f"job/{name} ended Complete, but the {count} file(s) dropped in {app.INFILE_DIR} left "
+    assert done >= count, (f"job/{name} ended Complete, but the {count} file(s) dropped in {ctx.bots.inbound_dir} left "
                            f"{done} done transactions; the engine's log says: "
                            f"{app.engine_summary(ctx.bots.job_logs(name))}")
 
@@ -136,8 +137,9 @@ def done_transactions(ctx: ScenarioContext, count: int, timeout: str) -> None:
 @then("the translated order is in the outbound directory")
 def outbound_file(ctx: ScenarioContext) -> None:
     """botssys/outfile/edifact_orders holds the engine's output."""
-    listing = ctx.bots.exec_web(f"ls -1 {app.BOTS_HOME}/botssys/outfile/edifact_orders/ 2>/dev/null || true")
-    assert listing.strip(), "the outbound directory botssys/outfile/edifact_orders is empty"
+    outbound = ctx.bots.outbound_dir
+    listing = ctx.bots.exec_web(f"ls -1 {outbound}/ 2>/dev/null || true")
+    assert listing.strip(), f"the outbound directory {outbound} is empty"
 
 
 @then("the database records an error for the malformed file")

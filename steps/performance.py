@@ -72,7 +72,7 @@ def volume_keeps_file(ctx: ScenarioContext, size: int, path: str) -> None:
 @then(parsers.parse("the data volume is at least {percent:d}% full"))
 def volume_at_least(ctx: ScenarioContext, percent: int) -> None:
     """The last `df` shows the Bots home (the data volume) at this Use% or more."""
-    used = volume.df_use_percent(ctx.last.output)
+    used = volume.df_use_percent(ctx.last.output, ctx.bots.paths.data_volume)
     assert used >= percent, f"the data volume is {used}% full, not at least {percent}%:\n{ctx.last.output}"
 
 

@@ -6,7 +6,7 @@ import time
 from kubernetes import client
 from pytest_bdd import given, parsers, then
 
-from edirunbook import app, botsdb
+from edirunbook import botsdb
 from fixtures.scenario import ScenarioContext
 
 # The pod the runbook's restore into a new claim makes (docs/runbook.md, Restore from Backup)
@@ -64,7 +64,7 @@ def dropped_through_webserver(ctx: ScenarioContext, sample: str) -> str:
 @then("the engine has not read the file: it still waits in the webserver's inbound directory")
 def file_not_read(ctx: ScenarioContext, dropped: str) -> None:
     """The dropped file is still in the inbound directory the webserver sees, and no filereport row names it."""
-    assert _waiting(ctx, dropped), f"{dropped} is gone from {app.INFILE_DIR}: something read it"
+    assert _waiting(ctx, dropped), f"{dropped} is gone from {ctx.bots.inbound_dir}: something read it"
     report = botsdb.file_reports(ctx.env.database, [dropped])
     assert not report, f"the engine recorded {dropped} (statust, error): {report[dropped]}"
 
@@ -75,8 +75,8 @@ def file_translated(ctx: ScenarioContext, dropped: str) -> None:
     report = botsdb.file_reports(ctx.env.database, [dropped])
     assert report.get(dropped, (None, ""))[0] == botsdb.DONE, \
         f"filereport for {dropped}: {report.get(dropped, 'no row')} (statust 3 is done)"
-    assert not _waiting(ctx, dropped), f"{dropped} is still in {app.INFILE_DIR} after the engine run"
+    assert not _waiting(ctx, dropped), f"{dropped} is still in {ctx.bots.inbound_dir} after the engine run"
 
 
 def _waiting(ctx: ScenarioContext, name: str) -> bool:
-    return ctx.bots.exec_web(f"test -e {app.INFILE_DIR}/{name} && echo yes || echo no").strip() == "yes"
+    return ctx.bots.exec_web(f"test -e {ctx.bots.inbound_dir}/{name} && echo yes || echo no").strip() == "yes"

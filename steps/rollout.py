@@ -9,8 +9,6 @@ from edirunbook.environment.deploy import make_release_available
 from edirunbook.shell import substitute
 from fixtures.scenario import ScenarioContext
 
-BOTS_INI = "/home/bots/.bots/env/production/config/bots.ini"
-
 
 @given(parsers.parse('the operator\'s editor will change "{old}" to "{new}"'))
 def editor_changes(ctx: ScenarioContext, old: str, new: str) -> None:
@@ -33,11 +31,12 @@ def editor_changes(ctx: ScenarioContext, old: str, new: str) -> None:
 def pods_read_config(ctx: ScenarioContext, name: str, text: str) -> None:
     """Each pod of the Deployment has the text in the bots.ini it mounts."""
     missing = []
+    bots_ini = ctx.bots.paths.bots_ini
     for pod in ctx.bots.deployment_pods(name):
-        content = ctx.bots.kubectl_run("exec", pod.metadata.name, "--", "cat", BOTS_INI)
+        content = ctx.bots.kubectl_run("exec", pod.metadata.name, "--", "cat", bots_ini)
         if text not in content:
             missing.append(pod.metadata.name)
-    assert not missing, f"pods still read the old {BOTS_INI}: {', '.join(missing)}"
+    assert not missing, f"pods still read the old {bots_ini}: {', '.join(missing)}"
 
 
 @given(parsers.parse('release v1.2.0 of the image is available to the cluster as "{image}"'))

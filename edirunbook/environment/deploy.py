@@ -3,8 +3,9 @@
 Gets the target's image (built if its inputs changed, loaded, taken from the local daemon or pulled) and loads
 it into the kind node, creates the Secrets the target's manifests expect from this checkout's generated
 credentials (never written to disk in the checkout), applies the target's manifests with the environment's
-component and the target's test overlay (environment/manifests.py), and waits until every Job is complete
-and every Deployment is Ready.
+component and the target's test overlay (environment/manifests.py), waits until every Job is complete
+and every Deployment is Ready, and then seeds what the target asks for (target.yaml `seed:`: the suite's
+route read in through the web UI as a plugin).
 """
 from __future__ import annotations
 
@@ -14,17 +15,26 @@ import re
 import time
 from typing import Any
 
+import httpx
 import yaml
 from kubernetes import client
 
-from edirunbook import cluster, images, paths, teamimage
+from edirunbook import cluster, images, paths, plugin, teamimage
 from edirunbook import target as targets
 from edirunbook.docker import daemon
 from edirunbook.environment import manifests as rendering
 from edirunbook.environment.credentials import ADMIN_USER, Credentials
 from edirunbook.environment.kind import KindEnvironment
-from edirunbook.errors import AppError, BuildError, CommandFailed, EnvironmentNotReady, StopWaiting
+from edirunbook.errors import (
+    AppError,
+    BuildError,
+    CommandFailed,
+    EnvironmentNotReady,
+    StopWaiting,
+    WaitTimeout,
+)
 from edirunbook.process import note, run, step
+from edirunbook.redaction import redact
 from edirunbook.target import Target
 from edirunbook.waiting import Observation, wait_for
 
@@ -143,7 +153,8 @@ def deploy(env: KindEnvironment, target: Target | None = None) -> dict[str, floa
     core = client.CoreV1Api(api)
     namespace = env.config.namespace
     ensure_namespace(core, namespace)
-    for name, data in secret_data(env, Credentials.load_or_create(), target).items():
+    creds = Credentials.load_or_create()
+    for name, data in secret_data(env, creds, target).items():
         apply_secret(core, namespace, name, data)
     manifests = render(env, ref, target)
     jobs, workloads = names_of(manifests, "Job"), names_of(manifests, "Deployment")
@@ -159,7 +170,7 @@ def deploy(env: KindEnvironment, target: Target | None = None) -> dict[str, floa
             note(f"{', '.join(changed)} changed: restarting {', '.join(workloads)} to read it")
             for name in workloads:
                 kubectl(env, "rollout", "restart", f"deployment/{name}", "-n", namespace)
-    env.write_state(app_image=ref, target=target.name, target_source=str(target.source))
+    env.write_state(app_image=ref, target=target.name, target_source=str(target.source), seeded=None)
     timeout = env.config.timeout("pod_ready", 180)
     for job in jobs:
         with step(f"waiting for job/{job} to complete"):
@@ -167,9 +178,71 @@ def deploy(env: KindEnvironment, target: Target | None = None) -> dict[str, floa
     with step(f"waiting for {', '.join('deployment/' + w for w in workloads)} to be Ready"):
         cluster.wait_deployments_ready(api, namespace, workloads, timeout=timeout)
     timings["rollout"] = time.monotonic() - t0
+    if target.seed is not None:
+        t0 = time.monotonic()
+        seed(env, target, creds)
+        timings["seed"] = time.monotonic() - t0
     timings["total"] = time.monotonic() - started
     note("deployed: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     return timings
+
+
+def web_url(env: KindEnvironment) -> str:
+    """The Bots web UI as this machine reaches it: the environment's NodePort on the host."""
+    return f"http://127.0.0.1:{env.config.web_port}"
+
+
+def seed(env: KindEnvironment, target: Target, creds: Credentials) -> list[str]:
+    """What the target's `seed:` asks for, done in its web UI once its workloads are Ready: `route-plugin`, the
+    suite's route read in as a Bots plugin and activated (plugin.seed_route), as the superuser the target's
+    Secrets make from {admin_user}/{admin_password}. Reading it again updates the same rows (Bots matches them
+    by their keys) and activates the route again, so a second deploy seeds harmlessly. Returns what Bots said;
+    EnvironmentNotReady with Bots' one-line refusal when it fails (the deployment did not come up)."""
+    if target.seed is None:
+        return []
+    from edirunbook.report import register_secret
+
+    register_secret(creds.admin_password)
+    url = web_url(env)
+    timeout = env.config.timeout("seed", 120)
+    with step(f"seeding target {target.name}: the route {plugin.ROUTE_ID} read in through the web UI at {url} "
+              f"as {ADMIN_USER}"):
+        try:
+            wait_for(f"the Bots web UI at {url} to answer", functools.partial(_answers, url), timeout=timeout)
+            said = plugin.seed_route(url, ADMIN_USER, creds.admin_password, timeout=timeout)
+        except (AppError, WaitTimeout) as error:  # the target's answer; a fault of the suite's own plugin is not
+            cause = redact(" ".join(str(error).split()) or type(error).__name__, [creds.admin_password])
+            raise EnvironmentNotReady(f"target {target.name} (seed: {target.seed}): the route {plugin.ROUTE_ID} "
+                                      f"could not be installed through its web UI: {cause}") from None
+    env.write_state(seeded=target.seed)  # a session that finds the deployment up knows it needs no seed
+    note("seeded: " + " | ".join(said))
+    return said
+
+
+def _answers(url: str) -> Observation:
+    """The web UI answers its login page over the NodePort (kube-proxy may lag the pods' readiness a little)."""
+    try:
+        response = httpx.get(url + plugin.LOGIN_PATH, timeout=5)
+    except httpx.HTTPError as error:
+        return Observation(False, f"{type(error).__name__}: {error}")
+    return Observation(response.status_code < 500, f"GET {plugin.LOGIN_PATH}: HTTP {response.status_code}")
+
+
+def rerun_jobs(env: KindEnvironment, manifests: str) -> list[str]:
+    """The Jobs of the manifests run again as the deploy runs them (deleted, applied, waited for until Complete):
+    the target's own way of initialising its database. Returns their names."""
+    jobs = names_of(manifests, "Job")
+    if not jobs:
+        return []
+    namespace = env.config.namespace
+    for job in jobs:
+        kubectl(env, "delete", "job", job, "-n", namespace, "--ignore-not-found", "--wait=true")
+    apply(env, yaml.safe_dump_all([doc for doc in _parsed(manifests) if doc.get("kind") == "Job"]))
+    api = cluster.connect(env.kubeconfig)
+    for job in jobs:
+        wait_for(f"job/{job} to complete", functools.partial(job_complete, api, namespace, job),
+                 timeout=env.config.timeout("pod_ready", 180))
+    return jobs
 
 
 def render(env: KindEnvironment, image: str, target: Target | None = None) -> str:

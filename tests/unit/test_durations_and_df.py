@@ -25,8 +25,10 @@ def test_df_percentage_of_the_data_volume() -> None:
     assert df_use_percent(DF, "/") == 15
 
 
-def test_df_reads_the_bots_home_by_default() -> None:
-    assert df_use_percent(DF) == 100
+def test_df_reads_the_reference_data_volume_where_the_runbook_names_it() -> None:
+    from edirunbook.target import AppPaths
+
+    assert df_use_percent(DF, AppPaths().data_volume) == 100
 
 
 def test_df_without_the_volume_says_so() -> None:
