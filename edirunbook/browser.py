@@ -41,6 +41,8 @@ USERNAME, PASSWORD = "#id_username", "#id_password"
 LOGIN_ERROR = ".errornote, .errorlist"
 # Logged in: a way to log out is shown, Bots' menu link or Django admin's (a link up to Django 4.0, a form since 4.1)
 LOGGED_IN = "#menu a[href$='/logout/'], #user-tools a[href$='/logout/'], form#logout-form"
+# The menu's `Log in` link: Bots 3.3's menu bar (#menu), Bots 4.0's (#bots-nav, its URL under the app's prefix)
+LOG_IN_LINK = "#menu a[href$='/login/'], #bots-nav a[href$='/login/']"
 
 
 # ---- pure helpers (unit-tested) ------------------------------------------------------------------------------
@@ -236,7 +238,7 @@ class WebUI:
         if page.locator(LOGGED_IN).count():
             return self.current
         if not page.locator(USERNAME).count():
-            link = page.locator("#menu a[href='/login/']")
+            link = page.locator(LOG_IN_LINK)
             if not link.count():
                 view = self.look("no login")
                 raise AppError(f"{page.url} shows neither a login form nor Bots' `Log in` link: "
