@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edirunbook import paths
 from edirunbook import target as targets
@@ -22,6 +24,9 @@ from edirunbook.environment import manifests as rendering
 from edirunbook.errors import BuildError, EnvironmentNotReady
 from edirunbook.gate import verdict
 from edirunbook.target import Target
+
+if TYPE_CHECKING:
+    from edirunbook.environment.kind import KindEnvironment
 
 DOCS_RUNBOOK = paths.REPO_ROOT / "docs" / "runbook.md"
 
@@ -45,7 +50,7 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 def main(args: argparse.Namespace) -> int:
     target = targets.load(args.target, targets.source_dir(args.source))
     cfg = env_config.load(args.env)
-    from edirunbook.environment.kind import KindEnvironment
+    from edirunbook.environment.kind import KindEnvironment  # its imports need Docker's and Kubernetes' clients
 
     env = KindEnvironment(cfg)
     report_dir: Path = args.report_dir.resolve()
@@ -66,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
         result = verdict.write_gate(report_dir, coverages)
         docs = coverages.get(_shown(DOCS_RUNBOOK))
         low = docs is not None and docs.exists() and args.min_coverage and \
-            verdict.json.loads(docs.read_text())["summary"]["percent"] < args.min_coverage
+            json.loads(docs.read_text(encoding="utf-8"))["summary"]["percent"] < args.min_coverage
         print((report_dir / verdict.GATE_MD).read_text(encoding="utf-8"))
         print(f"gate {result}: {report_dir / verdict.GATE_MD}")
         if low:
@@ -78,13 +83,11 @@ def main(args: argparse.Namespace) -> int:
             env.down()
 
 
-def _bring_up(env: object, target: Target) -> str | None:
+def _bring_up(env: KindEnvironment, target: Target) -> str | None:
     """Up and deployed; the cause when the target's deployment fails (its image or its pods), else None.
     EnvironmentNotReady when the environment itself is broken (exit 2: no verdict on the target)."""
     from edirunbook.environment import deploy, smoke
-    from edirunbook.environment.kind import KindEnvironment
 
-    assert isinstance(env, KindEnvironment)
     deploy.up_for(env, target)
     broken = [r for r in smoke.run_checks(env) if not r.ok]
     if broken:  # the environment, not the target: the gate cannot judge anything on it
@@ -128,7 +131,7 @@ def _write_not_run(report_dir: Path, target: Target, cause: str) -> None:
     """A gate whose target could not be deployed at all: nothing ran, the cause is the verdict."""
     summary = {"run": {"exit_status": 1, "tested": {"target": target.name}}, "totals": {"procedures": 0},
                "scenarios": []}
-    (report_dir / "summary.json").write_text(verdict.json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (report_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     verdict.write_changes(report_dir, target.name, [], cause)
 
 
