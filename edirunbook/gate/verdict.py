@@ -153,12 +153,13 @@ def gate_markdown(summary: dict[str, Any], changes: dict[str, Any] | None, cover
         out += ["**The target's deployment did not come up:** " + one_line(deploy_error), ""]
     out += ["## Under test", "", "| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in tested.items()), ""]
     failed = [s for s in summary.get("scenarios", []) if s.get("result") != "passed"]
-    unjudged = [s for s in failed if suite_side(s.get("error"))]
+    unjudged = [s for s in failed if suite_side(s.get("error")) or s.get("result") == "not run"]
     defects = [s for s in failed if s not in unjudged]
     out += ["## Failed procedures: defects of the target" if defects else "## Failed procedures: none", ""]
     out += _failure_table(defects)
     if unjudged:
-        out += ["## Not judged: the suite could not run these (its problem, not the target's)", ""]
+        out += ["## Not judged: not run (an interrupted run), or the suite could not run them (its problem, not the "
+                "target's)", ""]
         out += _failure_table(unjudged)
     out += ["## Runbook coverage", ""]
     for runbook, data in coverages.items():
