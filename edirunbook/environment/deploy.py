@@ -38,12 +38,10 @@ from edirunbook.redaction import redact
 from edirunbook.target import Target
 from edirunbook.waiting import Observation, wait_for
 
-OVERLAY_IMAGE = rendering.CLUSTER_IMAGE
 # hostPath volumes of the kind overlay on the node itself (backup-pv.yaml, restored-pv.yaml), owned by the app's
 # user: kubelet applies no fsGroup to hostPath volumes
 NODE_DIRECTORIES = ("/var/local/edirunbook/backup", "/var/local/edirunbook/data-restored")
 APP_UID = "10001"
-SECRET = "bots-edidb-secret"
 CONFIG_CHANGED = re.compile(r"^(configmap/\S+) configured$", re.MULTILINE)
 
 
@@ -142,11 +140,11 @@ def deploy(env: KindEnvironment, target: Target | None = None) -> dict[str, floa
     started = time.monotonic()
     docker = daemon.connect().activate()
     ref = app_image(docker, target)
-    images.tag(docker, ref, OVERLAY_IMAGE)
+    images.tag(docker, ref, rendering.CLUSTER_IMAGE)
     timings["image"] = time.monotonic() - started
-    with step(f"loading {ref} into the kind node (also as {OVERLAY_IMAGE})"):
+    with step(f"loading {ref} into the kind node (also as {rendering.CLUSTER_IMAGE})"):
         # the second name is what the manifests (and the runbook's own `:latest`) are mapped to
-        env.kind(docker, "load", "docker-image", "--name", env.config.cluster_name, ref, OVERLAY_IMAGE)
+        env.kind(docker, "load", "docker-image", "--name", env.config.cluster_name, ref, rendering.CLUSTER_IMAGE)
     for directory in NODE_DIRECTORIES:
         docker.run("exec", env.node_container(), "install", "-d", "-o", APP_UID, "-g", APP_UID, directory)
     api = cluster.connect(env.kubeconfig)
