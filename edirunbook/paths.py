@@ -33,3 +33,11 @@ def bin_dir() -> Path:
     path = cache_dir() / "bin"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def shown(path: Path) -> str:
+    """A path as reports show it: relative to this checkout when inside it, else as it is."""
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)

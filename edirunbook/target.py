@@ -55,9 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from edirunbook import paths
+from edirunbook.environment.config import read_settings, section
 from edirunbook.errors import ConfigError
 
 DEFAULT_TARGET = "reference"
@@ -178,12 +177,7 @@ def load(name: str | None = None, source: Path | None = None, targets: Path | No
         known = sorted(p.parent.name for p in targets.glob("*/target.yaml"))
         raise ConfigError(f"unknown target {name!r}: there is no {file}; choose one of {', '.join(known) or 'none'} "
                           "(TARGET=NAME for make)")
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ConfigError(f"cannot read {file}: {error}; fix its YAML") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{file} must be a mapping (description, image, manifests, secrets ...)")
+    data = read_settings(file, "description, image, manifests, secrets ...")
     try:
         return _target(name, directory, file, data, source if source is not None else source_dir())
     except (AttributeError, TypeError, ValueError, KeyError) as error:
@@ -204,8 +198,8 @@ def _target(name: str, directory: Path, file: Path, data: dict[str, Any], source
         root = source
         if not root.is_dir():
             raise ConfigError(f"SOURCE={root} is not a directory: give the path of a checkout of {name}'s repository")
-    image = _mapping(data, "image", file)
-    manifests = _mapping(data, "manifests", file)
+    image = section(data, "image", file)
+    manifests = section(data, "manifests", file)
     if "kustomize" not in manifests:
         raise ConfigError(f"{file}: manifests.kustomize must name the kustomize directory to deploy")
     kustomize = root / str(manifests["kustomize"])
@@ -218,7 +212,7 @@ def _target(name: str, directory: Path, file: Path, data: dict[str, Any], source
     names = image.get("names") or []
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise ConfigError(f"{file}: image.names must list the image names in the manifests this image replaces")
-    secrets = _mapping(data, "secrets", file)
+    secrets = section(data, "secrets", file)
     for secret, keys in secrets.items():
         if not isinstance(keys, dict):
             raise ConfigError(f"{file}: secrets.{secret} must map each key to how its value is made")
@@ -235,10 +229,10 @@ def _target(name: str, directory: Path, file: Path, data: dict[str, Any], source
     return Target(
         name=name, directory=directory, source=root, description=str(data.get("description", "")).strip(),
         image=_image_source(image, root, file), image_names=tuple(names), manifests=kustomize,
-        test_overlay=overlay, changes={str(k): str(v) for k, v in _mapping(manifests, "changes", file).items()},
+        test_overlay=overlay, changes={str(k): str(v) for k, v in section(manifests, "changes", file).items()},
         secrets={str(s): {str(k): str(v) for k, v in keys.items()} for s, keys in secrets.items()},
-        substitutions={str(k): str(v) for k, v in _mapping(data, "substitutions", file).items()},
-        source_is_suite=from_suite, app=_app_paths(_mapping(data, "app", file), file), seed=seed)
+        substitutions={str(k): str(v) for k, v in section(data, "substitutions", file).items()},
+        source_is_suite=from_suite, app=_app_paths(section(data, "app", file), file), seed=seed)
 
 
 def _app_paths(app: dict[str, Any], file: Path) -> AppPaths:
@@ -294,13 +288,6 @@ def _image_source(image: dict[str, Any], root: Path, file: Path) -> ImageSource:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{file}: image.{how} must be an image reference")
     return ImageSource(how, ref=value)
-
-
-def _mapping(data: dict[str, Any], key: str, file: Path) -> dict[str, Any]:
-    value = data.get(key) or {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"{file}: '{key}' must be a mapping, not {type(value).__name__}")
-    return value
 
 
 def _shown(path: Path | None, root: Path) -> str:

@@ -70,12 +70,7 @@ def load(name: str | None = None, environments: Path | None = None) -> EnvConfig
         known = sorted(p.parent.name for p in environments.glob("*/env.yaml"))
         raise ConfigError(f"unknown environment {name!r}: there is no {file}; choose one of "
                           f"{', '.join(known) or 'none'} (ENV=NAME for make, --env NAME for edirunbook)")
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ConfigError(f"cannot read {file}: {_one_line(error)}; fix its YAML") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{file} must be a mapping of settings (type, namespace, substitutions ...)")
+    data = read_settings(file, "type, namespace, substitutions ...")
     try:
         return _config(name, directory, file, data)
     except (AttributeError, TypeError, ValueError) as error:
@@ -84,8 +79,8 @@ def load(name: str | None = None, environments: Path | None = None) -> EnvConfig
 
 
 def _config(name: str, directory: Path, file: Path, data: dict[str, Any]) -> EnvConfig:
-    kind = _mapping(data, "kind", file)
-    volume = _mapping(kind, "data_volume", file)
+    kind = section(data, "kind", file)
+    volume = section(kind, "data_volume", file)
     return EnvConfig(
         name=name,
         directory=directory,
@@ -97,18 +92,30 @@ def _config(name: str, directory: Path, file: Path, data: dict[str, Any]) -> Env
         data_volume_path=volume.get("path", "/var/local/edirunbook/data"),
         data_volume_size=volume.get("size", "256m"),
         web_port=int(kind.get("web_port", 18080)),
-        database=DatabaseConfig(**_mapping(data, "database", file)),
+        database=DatabaseConfig(**section(data, "database", file)),
         substitutions=_substitutions(data.get("substitutions"), file),
-        timeouts={str(k): float(v) for k, v in _mapping(data, "timeouts", file).items()},
-        hosts=_hosts(_mapping(data, "hosts", file), file),
+        timeouts={str(k): float(v) for k, v in section(data, "timeouts", file).items()},
+        hosts=_hosts(section(data, "hosts", file), file),
         raw=data,
     )
 
 
-def _mapping(data: dict[str, Any], key: str, file: Path) -> dict[str, Any]:
+def read_settings(file: Path, expected: str) -> dict[str, Any]:
+    """A YAML settings file (env.yaml, target.yaml) as a mapping; ConfigError saying what is wrong with it."""
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ConfigError(f"cannot read {file}: {_one_line(error)}; fix its YAML") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file} must be a mapping of settings ({expected})")
+    return data
+
+
+def section(data: dict[str, Any], key: str, file: Path) -> dict[str, Any]:
+    """The mapping under `key` (empty when absent); ConfigError when it is something else."""
     value = data.get(key) or {}
     if not isinstance(value, dict):
-        raise ConfigError(f"{file}: '{key}' must be a mapping of settings, not {type(value).__name__}")
+        raise ConfigError(f"{file}: '{key}' must be a mapping, not {type(value).__name__}")
     return value
 
 

@@ -332,7 +332,7 @@ def merge(dirs: Sequence[Path], out: Path, runbooks: Sequence[Path] = (), verifi
         if changes is not None:
             merged.deploy_error = changes.get("deploy_error")
             (out / verdict.CHANGES_JSON).write_text(json.dumps(changes, indent=2) + "\n", encoding="utf-8")
-        verdict.write_gate(out, {_shown(item.runbook_path): out / f"{item.stem}.json" for item in inputs})
+        verdict.write_gate(out, {paths.shown(item.runbook_path): out / f"{item.stem}.json" for item in inputs})
     except OSError as error:
         raise MergeError(f"cannot write the merged reports to {out}: {error}; pass --out DIR") from error
     return merged
@@ -373,12 +373,6 @@ def merge_changes(shards: Sequence[ShardReport]) -> dict[str, Any] | None:
               if c.get("deploy_error")]
     return {**found[0], "deploy_error": "; ".join(errors) or None}
 
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(paths.REPO_ROOT))
-    except ValueError:
-        return str(path)
 
 
 def _copy_attachments(shards: Sequence[ShardReport], out: Path) -> None:

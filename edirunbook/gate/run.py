@@ -69,7 +69,7 @@ def main(args: argparse.Namespace) -> int:
             status = tested
         coverages = _coverage(args, cfg.name, report_dir)
         result = verdict.write_gate(report_dir, coverages)
-        docs = coverages.get(_shown(DOCS_RUNBOOK))
+        docs = coverages.get(paths.shown(DOCS_RUNBOOK))
         low = docs is not None and docs.exists() and args.min_coverage and \
             json.loads(docs.read_text(encoding="utf-8"))["summary"]["percent"] < args.min_coverage
         print((report_dir / verdict.GATE_MD).read_text(encoding="utf-8"))
@@ -145,11 +145,5 @@ def _coverage(args: argparse.Namespace, env_name: str, report_dir: Path) -> dict
     scenarios = coverage.load_scenarios(paths.REPO_ROOT / "features")
     substitutions = env_config.load(env_name).substitutions
     merge.write_coverages(report_dir, inputs, scenarios, substitutions, env_name, args.min_coverage)
-    return {_shown(item.runbook_path): report_dir / f"{item.stem}.json" for item in inputs}
+    return {paths.shown(item.runbook_path): report_dir / f"{item.stem}.json" for item in inputs}
 
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(paths.REPO_ROOT))
-    except ValueError:
-        return str(path)

@@ -68,12 +68,6 @@ def facts(env: EnvConfig, target: Target, image: str, docker: Docker, api: Any, 
         "database server": database_version,
     }
     for runbook in runbooks:
-        shown[f"runbook coverage: {_relative(runbook)}"] = runbook_coverage(runbook, env)
+        shown[f"runbook coverage: {paths.shown(runbook)}"] = runbook_coverage(runbook, env)
     return shown
 
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(paths.REPO_ROOT))
-    except ValueError:
-        return str(path)
