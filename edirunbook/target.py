@@ -38,6 +38,13 @@ source, everything else to the target's directory):
                                         <data_volume>/botssys)
     bots_ini: /abs/path                 the bots.ini the running Bots reads (default
                                         <data_volume>/env/production/config/bots.ini)
+  extends: <target>                     optional: start from that target's file; this file's top-level keys
+                                        replace its keys (paths stay relative to the file that gives them)
+  fixes: {file.patch: reason}           optional: the fix overlay, patches to the team's repository (`git diff
+                                        -U0`, zero context: none of the team's text is needed) applied in order
+                                        to a copy of SOURCE under .state/patched/<target>/ that the image and
+                                        the manifests are then built from; the reason says which defect each
+                                        fixes (gate.md lists them)
   seed: route-plugin                    optional: once the workloads are Ready, the deploy installs the suite's
                                         route edifact_orders through the web UI as production installs one
                                         (edirunbook/plugin.py), as the {admin_user} superuser; without it the
@@ -48,9 +55,12 @@ elsewhere shows where the runbook's paths miss them.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
+import shutil
 import string
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,6 +156,8 @@ class Target:
     secrets: dict[str, dict[str, str]]
     substitutions: dict[str, str]
     source_is_suite: bool = True
+    origin: Path | None = None  # the checkout as given (SOURCE) when `source` is its patched copy (fixes)
+    fixes: dict[Path, str] = field(default_factory=dict)  # patch -> the defect it fixes
     app: AppPaths = field(default_factory=AppPaths)
     seed: str | None = None  # one of SEEDS: what the deploy installs once the workloads are Ready
 
@@ -156,6 +168,15 @@ class Target:
 
     def manifests_shown(self) -> str:
         return _shown(self.manifests, self.source)
+
+    @property
+    def checkout(self) -> Path:
+        """The team's checkout as given (SOURCE), also when the deployment is built from its patched copy."""
+        return self.origin or self.source
+
+    def in_checkout(self, path: Path) -> Path:
+        """Where a path of the (patched) source is in the checkout as given: for its git commit."""
+        return self.checkout / path.relative_to(self.source) if self.origin else path
 
 
 def target_name() -> str:
@@ -177,12 +198,33 @@ def load(name: str | None = None, source: Path | None = None, targets: Path | No
         known = sorted(p.parent.name for p in targets.glob("*/target.yaml"))
         raise ConfigError(f"unknown target {name!r}: there is no {file}; choose one of {', '.join(known) or 'none'} "
                           "(TARGET=NAME for make)")
-    data = read_settings(file, "description, image, manifests, secrets ...")
+    data = _with_parents(file, read_settings(file, "description, image, manifests, secrets ..."), targets)
     try:
         return _target(name, directory, file, data, source if source is not None else source_dir())
     except (AttributeError, TypeError, ValueError, KeyError) as error:
         raise ConfigError(f"{file} has a setting of the wrong shape ({error}); compare it with "
                           "targets/reference/target.yaml") from None
+
+
+# which file gave each top-level key, for the paths in it (set by _with_parents)
+_FROM = "__from__"
+
+
+def _with_parents(file: Path, data: dict[str, Any], targets: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The settings with `extends:` resolved: the parent's keys, replaced key by key by this file's."""
+    data = {**data, _FROM: {key: file.parent for key in data}}
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data
+    parent_file = targets / str(parent_name) / "target.yaml"
+    if not parent_file.exists():
+        raise ConfigError(f"{file}: extends {parent_name!r}, but there is no {parent_file}")
+    if parent_file in seen or parent_file == file:
+        raise ConfigError(f"{file}: extends {parent_name!r}, which extends it back; a target extends at most a chain")
+    parent = _with_parents(parent_file, read_settings(parent_file, "description, image, manifests, ..."), targets,
+                           (*seen, file))
+    parent.pop("fixes", None)  # a parent's fixes are its own: a target says which patches it applies
+    return {**parent, **data, _FROM: {**parent[_FROM], **data[_FROM]}}
 
 
 def _target(name: str, directory: Path, file: Path, data: dict[str, Any], source: Path | None) -> Target:
@@ -198,6 +240,11 @@ def _target(name: str, directory: Path, file: Path, data: dict[str, Any], source
         root = source
         if not root.is_dir():
             raise ConfigError(f"SOURCE={root} is not a directory: give the path of a checkout of {name}'s repository")
+    given_by = data.get(_FROM, {})
+    fixes = _fixes(section(data, "fixes", file), directory, file, from_suite)
+    origin = None
+    if fixes:
+        origin, root = root, patched_source(name, root, fixes)
     image = section(data, "image", file)
     manifests = section(data, "manifests", file)
     if "kustomize" not in manifests:
@@ -206,7 +253,8 @@ def _target(name: str, directory: Path, file: Path, data: dict[str, Any], source
     if not (kustomize / "kustomization.yaml").exists() and not (kustomize / "kustomization.yml").exists():
         raise ConfigError(f"{file}: manifests.kustomize {kustomize} has no kustomization.yaml "
                           + ("" if from_suite else "(is SOURCE the right checkout?)"))
-    overlay = directory / str(manifests["test_overlay"]) if manifests.get("test_overlay") else None
+    overlay_base = given_by.get("manifests", directory)
+    overlay = overlay_base / str(manifests["test_overlay"]) if manifests.get("test_overlay") else None
     if overlay is not None and not (overlay / "kustomization.yaml").exists():
         raise ConfigError(f"{file}: manifests.test_overlay {overlay} has no kustomization.yaml")
     names = image.get("names") or []
@@ -232,7 +280,70 @@ def _target(name: str, directory: Path, file: Path, data: dict[str, Any], source
         test_overlay=overlay, changes={str(k): str(v) for k, v in section(manifests, "changes", file).items()},
         secrets={str(s): {str(k): str(v) for k, v in keys.items()} for s, keys in secrets.items()},
         substitutions={str(k): str(v) for k, v in section(data, "substitutions", file).items()},
-        source_is_suite=from_suite, app=_app_paths(section(data, "app", file), file), seed=seed)
+        source_is_suite=from_suite, origin=origin, fixes=fixes, app=_app_paths(section(data, "app", file), file),
+        seed=seed)
+
+
+def _fixes(fixes: dict[str, Any], directory: Path, file: Path, from_suite: bool) -> dict[Path, str]:
+    if fixes and from_suite:
+        raise ConfigError(f"{file}: fixes patch a team's checkout (SOURCE); a target built from this suite changes "
+                          "its own files instead")
+    found: dict[Path, str] = {}
+    for patch, reason in fixes.items():
+        path = directory / str(patch)
+        if not path.is_file():
+            raise ConfigError(f"{file}: fixes names {patch}, but there is no {path}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigError(f"{file}: fixes.{patch} must say which defect the patch fixes")
+        found[path] = reason.strip()
+    return found
+
+
+def patched_source(name: str, checkout: Path, patches: dict[Path, str]) -> Path:
+    """A copy of the checkout with the patches applied in order, under .state/patched/<name>/ (reused while the
+    checkout and the patches are unchanged); ConfigError names a patch that does not apply and why."""
+    digest = hashlib.sha256(f"patched-v1\0{checkout}\0".encode())
+    for patch in patches:
+        digest.update(patch.name.encode() + b"\0" + patch.read_bytes() + b"\0")
+    for entry in _tree_entries(checkout):
+        digest.update(entry.encode() + b"\0")
+    stamp = digest.hexdigest()
+    home = paths.state_dir() / "patched" / name
+    tree, stamp_file = home / "source", home / "stamp"  # the stamp outside the copy: not in its build context
+    if tree.is_dir() and stamp_file.is_file() and stamp_file.read_text() == stamp:
+        return tree
+    work = home / "source.new"
+    shutil.rmtree(work, ignore_errors=True)
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(checkout, work, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+    # a plain patch (no repository around it): git must not find this suite's own repository above .state/
+    environ = {**os.environ, "GIT_CEILING_DIRECTORIES": str(home)}
+    for patch in patches:
+        applied = subprocess.run(["git", "apply", "--unidiff-zero", "--whitespace=nowarn", str(patch)], cwd=work,
+                                 env=environ, capture_output=True, text=True, check=False, timeout=120)
+        if applied.returncode != 0:
+            shutil.rmtree(work, ignore_errors=True)
+            error = " ".join(applied.stderr.split())[:400]
+            raise ConfigError(f"the fix {patch.name} of target {name!r} does not apply to {checkout}: {error}. Is "
+                              "SOURCE the checkout the patches were made for? (git apply --unidiff-zero --check "
+                              "there shows the same)")
+    stamp_file.unlink(missing_ok=True)
+    shutil.rmtree(tree, ignore_errors=True)
+    work.rename(tree)
+    stamp_file.write_text(stamp)
+    return tree
+
+
+def _tree_entries(root: Path) -> list[str]:
+    """Every file of a checkout (not .git) with its size and modification time: a copy is stale when one changes."""
+    entries = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            info = os.lstat(path)
+            entries.append(f"{os.path.relpath(path, root)}:{info.st_size}:{info.st_mtime_ns}")
+    return entries
 
 
 def _app_paths(app: dict[str, Any], file: Path) -> AppPaths:

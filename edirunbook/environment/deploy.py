@@ -168,7 +168,7 @@ def deploy(env: KindEnvironment, target: Target | None = None) -> dict[str, floa
             note(f"{', '.join(changed)} changed: restarting {', '.join(workloads)} to read it")
             for name in workloads:
                 kubectl(env, "rollout", "restart", f"deployment/{name}", "-n", namespace)
-    env.write_state(app_image=ref, target=target.name, target_source=str(target.source), seeded=None)
+    env.write_state(app_image=ref, target=target.name, target_source=str(target.checkout), seeded=None)
     timeout = env.config.timeout("pod_ready", 180)
     for job in jobs:
         with step(f"waiting for job/{job} to complete"):

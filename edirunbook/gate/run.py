@@ -108,7 +108,7 @@ def _pytest(args: argparse.Namespace, target: Target, env_name: str, report_dir:
             "--report-dir", str(report_dir), "-p", "no:cacheprovider"]
     if args.shard:
         argv += ["--shard", args.shard]
-    environ = {**os.environ, "TARGET": target.name, "ENV": env_name, "SOURCE": str(target.source)}
+    environ = {**os.environ, "TARGET": target.name, "ENV": env_name, "SOURCE": str(target.checkout)}
     if args.runbook:
         environ["RUNBOOK"] = str(args.runbook[0].resolve())
     return subprocess.run(argv, cwd=paths.REPO_ROOT, env=environ, check=False).returncode
@@ -124,7 +124,7 @@ def _changes(cfg: env_config.EnvConfig, target: Target, report_dir: Path, deploy
     if target.test_overlay is not None:
         changes += verdict.manifest_changes(with_env, deployed, target.changes,
                                             f"targets/{target.name}/{target.test_overlay.name}")
-    verdict.write_changes(report_dir, target.name, changes, deploy_error)
+    verdict.write_changes(report_dir, target.name, changes, deploy_error, verdict.fixes_applied(target))
 
 
 def _write_not_run(report_dir: Path, target: Target, cause: str) -> None:

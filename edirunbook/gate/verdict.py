@@ -15,11 +15,15 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from edirunbook import paths
 from edirunbook.report.secrets import redact
+
+if TYPE_CHECKING:
+    from edirunbook.target import Target
 
 GATE_MD = "gate.md"
 CHANGES_JSON = "target-changes.json"
@@ -104,10 +108,28 @@ def reason_for(ref: str, reasons: dict[str, str]) -> str:
     return NO_REASON
 
 
-def write_changes(report_dir: Path, target: str, changes: list[Change], deploy_error: str | None = None) -> None:
+def fixes_applied(target: Target) -> list[dict[str, Any]]:
+    """The target's fix overlay: each patch, the files of the team's repository it changes, and what it fixes."""
+    return [{"patch": paths.shown(patch), "files": _patched_files(patch), "fixes": reason}
+            for patch, reason in target.fixes.items()]
+
+
+def _patched_files(patch: Path) -> list[str]:
+    found = []
+    for line in patch.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("+++ ") or line.startswith("--- "):
+            name = line[4:].strip()
+            name = name[2:] if name.startswith(("a/", "b/")) else name
+            if name != "/dev/null" and name not in found:
+                found.append(name)
+    return found
+
+
+def write_changes(report_dir: Path, target: str, changes: list[Change], deploy_error: str | None = None,
+                  fixes: list[dict[str, Any]] | None = None) -> None:
     report_dir.mkdir(parents=True, exist_ok=True)
     data = {"target": target, "deploy_error": redact(deploy_error) if deploy_error else None,
-            "changes": [asdict(c) for c in changes]}
+            "changes": [asdict(c) for c in changes], "fixes": fixes or []}
     (report_dir / CHANGES_JSON).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
@@ -167,6 +189,13 @@ def gate_markdown(summary: dict[str, Any], changes: dict[str, Any] | None, cover
         out.append(f"- {runbook}: {part.get('covered', 0)} of {part.get('commands', 0)} commands "
                    f"({part.get('percent', 0.0):.1f}%)")
     out += ["" if coverages else "- not computed", ""]
+    fixes = (changes or {}).get("fixes") or []
+    if fixes:
+        out += [f"## The fix overlay: patches applied to the target's repository ({len(fixes)})", "",
+                "Everything above ran on the target's checkout with these patches applied, in this order.", "",
+                "| patch | changes | fixes |", "|---|---|---|"]
+        out += [f"| {f['patch']} | {', '.join(f['files'])} | {_cell(f['fixes'])} |" for f in fixes]
+        out.append("")
     listed = (changes or {}).get("changes", [])
     out += [f"## What the test overlay and the environment changed ({len(listed)})", ""]
     if listed:
