@@ -211,8 +211,13 @@ def _interruptible() -> None:
 
 
 def describe_failure(result: CommandResult) -> str:
-    tail = "\n".join(result.output.strip().splitlines()[-20:]) or "(no output)"
+    """What failed, in its first line (the command on one line, and its last line of output: usually why), then
+    the command as written and as run, and the output's last 20 lines."""
+    lines = result.output.strip().splitlines()
+    tail = "\n".join(lines[-20:]) or "(no output)"
+    said = next((line.strip() for line in reversed(lines) if line.strip()), "no output")
+    one_line = " ".join(result.written.replace("\\\n", " ").split())
     shown = result.executed.strip()
     if result.written.strip() != shown:
         shown = f"{result.written.strip()}\n  (run here as: {shown})"
-    return f"runbook command exited {result.exit_code}:\n  {shown}\noutput:\n{tail}"
+    return (f"runbook command exited {result.exit_code} ({said}): {one_line}\n  {shown}\noutput:\n{tail}")

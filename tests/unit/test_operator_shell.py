@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from edirunbook.errors import CommandError
-from edirunbook.shell import RunbookShell, fill_placeholders, substitute
+from edirunbook.shell import CommandResult, RunbookShell, describe_failure, fill_placeholders, substitute
 
 
 def test_substitution_prefers_the_longest_match() -> None:
@@ -82,3 +82,13 @@ def test_a_command_on_another_host_runs_through_its_shell_with_the_equivalent(tm
     assert result.written == "systemctl status mysql" and result.executed.startswith("env HOST=db-1 bash -c ")
     with pytest.raises(CommandError, match="env.yaml names no host 'node'"):
         shell.run_on("node", "true")
+
+
+def test_a_failed_multi_line_command_says_in_its_first_line_what_ran_and_why_it_failed() -> None:
+    written = "kubectl exec -n edi deployment/bots-webserver -- \\\n  du -sh /home/bots/.bots/botssys/*"
+    result = CommandResult(written, written, 1, "du: cannot access '/home/bots/.bots/botssys/*': No such file\n", 0.2)
+    first, *rest = describe_failure(result).splitlines()
+    assert first == ("runbook command exited 1 (du: cannot access '/home/bots/.bots/botssys/*': No such file): "
+                     "kubectl exec -n edi deployment/bots-webserver -- du -sh /home/bots/.bots/botssys/*")
+    assert "  du -sh /home/bots/.bots/botssys/*" in rest, "the command as written follows"
+    assert "(no output)" in describe_failure(CommandResult("false", "false", 1, "", 0.0))
