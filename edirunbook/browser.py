@@ -40,8 +40,14 @@ PAGINATOR = re.compile(r"\(\s*Page\s+(?P<page>\d+)\s+of\s+(?P<pages>\d+)\s*;\s*(
 USERNAME, PASSWORD = "#id_username", "#id_password"
 LOGIN_ERROR = ".errornote, .errorlist"
 # Logged in: a way to log out is shown, Bots' menu link or Django admin's (a link up to Django 4.0, a form since 4.1)
-LOGGED_IN = "#menu a[href$='/logout/'], #user-tools a[href$='/logout/'], form#logout-form"
+LOGGED_IN = ("#menu a[href$='/logout/'], #user-tools a[href$='/logout/'], form#logout-form, "
+             "#bots-nav form[action$='/logout/']")
 # The menu's `Log in` link: Bots 3.3's menu bar (#menu), Bots 4.0's (#bots-nav, its URL under the app's prefix)
+# Bots 4.0's menu bar: the menus' titles where 3.3's names differ, and where 3.3's Select menu's entries went
+BOTS_4_MENU_TITLES = {"Config": "Configuration"}
+BOTS_4_MENUS = {("Select", "Incoming"): ("Incoming", "Select incoming"),
+                ("Select", "Outgoing"): ("Outgoing", "Select outgoing"),
+                ("Select", "Reports (per run)"): ("All runs", "Select report")}
 LOG_IN_LINK = "#menu a[href$='/login/'], #bots-nav a[href$='/login/']"
 
 
@@ -259,12 +265,20 @@ class WebUI:
         return self.look(urlsplit(page.url).path.strip("/") or "home")
 
     def choose_menu(self, menu: str, item: str) -> PageView:
-        """Point at a menu of Bots' menu bar and click one of its entries, as a person does."""
+        """Point at a menu of Bots' menu bar and click one of its entries, as a person does. The menus are named
+        as Bots 3.3 names them (`#menu`); on Bots 4.0's bar (`#bots-nav`: icons titled by menu, the selections
+        in the menu of what they select) the same choice is made where 4.0 has it (BOTS_4_MENUS)."""
         page = self.page
-        menus = page.locator("#menu > ul")
-        header = menus.filter(has=page.locator(":scope > a", has_text=_whole(menu)))
-        if not header.count():
+        if page.locator("#bots-nav").count():
+            menu, item = BOTS_4_MENUS.get((menu, item), (BOTS_4_MENU_TITLES.get(menu, menu), item))
+            menus = page.locator("#bots-nav > ul > li")
+            header = menus.filter(has=page.locator(f":scope > a[title={_quoted(menu)}]"))
+            shown = page.locator("#bots-nav > ul > li > a[title]").evaluate_all("as => as.map(a => a.title)")
+        else:
+            menus = page.locator("#menu > ul")
+            header = menus.filter(has=page.locator(":scope > a", has_text=_whole(menu)))
             shown = [" ".join(t.split()) for t in page.locator("#menu > ul > a").all_inner_texts()]
+        if not header.count():
             raise AppError(f"Bots' menu has no {menu!r} menu (is the user logged in?); it has: "
                            f"{', '.join(m for m in shown if m) or 'nothing'}")
         header.first.hover()
@@ -354,6 +368,11 @@ _READ_TABLE = """() => {
 def _whole(text: str) -> re.Pattern[str]:
     """A menu text as the whole text of a link (Bots marks a menu's default entry with ` *`)."""
     return re.compile(rf"^\s*{re.escape(text)}\s*\*?\s*$")
+
+
+def _quoted(text: str) -> str:
+    """A CSS attribute value in double quotes."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _short(text: str, limit: int = 300) -> str:
