@@ -107,15 +107,15 @@ def local_ca_certificates() -> str:
     return "".join(p.read_text() for p in sorted(LOCAL_CA_DIR.rglob("*.crt")))
 
 
-def recipe(docker: Docker, name: str, base: str, *, extra: Iterable[str] = ()) -> str:
-    """Build images/<name> (a Dockerfile taking ARG BASE_IMAGE) on top of `base`."""
-    context = paths.IMAGES_DIR / name
+def recipe(docker: Docker, name: str, base: str, *, extra: Iterable[str] = (), context: Path | None = None) -> str:
+    """Build images/<name> (or `context`: a Dockerfile taking ARG BASE_IMAGE) on top of `base`."""
+    context = context or paths.IMAGES_DIR / name
     ref = f"edirunbook/{name}:" + content_hash(context, base, *extra)
     if not exists(docker, ref):
         args = {"BASE_IMAGE": base}
         if "ARG EXTRA_CA_CERTS" in (context / "Dockerfile").read_text():
             args["EXTRA_CA_CERTS"] = local_ca_certificates()
-        with step(f"building {ref} from images/{name}"):
+        with step(f"building {ref} from {paths.shown(context)}"):
             docker_build(docker, context, ref, build_args=args, name=name)
     return ref
 

@@ -45,6 +45,11 @@ source, everything else to the target's directory):
                                         to a copy of SOURCE under .state/patched/<target>/ that the image and
                                         the manifests are then built from; the reason says which defect each
                                         fixes (gate.md lists them)
+  release:                              optional: release v1.2.0 of this target, for the image rollout procedures
+    recipe: dir                         a Dockerfile (ARG BASE_IMAGE: the deployed image) making the release
+    separator: str                      how the route's orders from that release separate their fields
+                                        (default: images/bots-edi-release, which writes `;` where the deployed
+                                        image writes `,`)
   seed: route-plugin                    optional: once the workloads are Ready, the deploy installs the suite's
                                         route edifact_orders through the web UI as production installs one
                                         (edirunbook/plugin.py), as the {admin_user} superuser; without it the
@@ -143,6 +148,14 @@ class AppPaths:
 
 
 @dataclass(frozen=True)
+class Release:
+    """Release v1.2.0 of a target: a recipe built on the deployed image, and what its engine runs then write."""
+
+    recipe: Path = paths.IMAGES_DIR / "bots-edi-release"
+    separator: str = ";"
+
+
+@dataclass(frozen=True)
 class Target:
     name: str
     directory: Path
@@ -159,6 +172,7 @@ class Target:
     origin: Path | None = None  # the checkout as given (SOURCE) when `source` is its patched copy (fixes)
     fixes: dict[Path, str] = field(default_factory=dict)  # patch -> the defect it fixes
     app: AppPaths = field(default_factory=AppPaths)
+    release: Release = field(default_factory=Release)
     seed: str | None = None  # one of SEEDS: what the deploy installs once the workloads are Ready
 
     def secret_data(self, values: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -281,7 +295,22 @@ def _target(name: str, directory: Path, file: Path, data: dict[str, Any], source
         secrets={str(s): {str(k): str(v) for k, v in keys.items()} for s, keys in secrets.items()},
         substitutions={str(k): str(v) for k, v in section(data, "substitutions", file).items()},
         source_is_suite=from_suite, origin=origin, fixes=fixes, app=_app_paths(section(data, "app", file), file),
-        seed=seed)
+        release=_release(section(data, "release", file), given_by.get("release", directory), file), seed=seed)
+
+
+def _release(release: dict[str, Any], directory: Path, file: Path) -> Release:
+    if not release:
+        return Release()
+    if set(release) != {"recipe", "separator"}:
+        raise ConfigError(f"{file}: release needs recipe (a directory with a Dockerfile built on ARG BASE_IMAGE) "
+                          "and separator (how that release's orders separate their fields), and nothing else")
+    recipe = directory / str(release["recipe"])
+    if not (recipe / "Dockerfile").is_file():
+        raise ConfigError(f"{file}: release.recipe {recipe} has no Dockerfile")
+    separator = str(release["separator"])
+    if len(separator) != 1:
+        raise ConfigError(f"{file}: release.separator must be one character, not {separator!r}")
+    return Release(recipe, separator)
 
 
 def _fixes(fixes: dict[str, Any], directory: Path, file: Path, from_suite: bool) -> dict[Path, str]:

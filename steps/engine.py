@@ -35,6 +35,16 @@ def engine_translates(ctx: ScenarioContext, sample: str) -> None:
 @then(parsers.parse('the newest translated order has fields separated by "{separator}"'))
 def newest_order_separator(ctx: ScenarioContext, separator: str) -> None:
     """The newest file in botssys/outfile/edifact_orders starts `HEA<separator>`: the grammar that made it."""
+    _newest_order_starts(ctx, separator)
+
+
+@then("the newest translated order has the fields release v1.2.0 writes")
+def newest_order_of_release(ctx: ScenarioContext) -> None:
+    """The newest outbound order is separated as the target's release v1.2.0 writes (target.yaml `release:`)."""
+    _newest_order_starts(ctx, ctx.env.target.release.separator)
+
+
+def _newest_order_starts(ctx: ScenarioContext, separator: str) -> None:
     outbound = ctx.bots.outbound_dir
     newest = ctx.bots.exec_web(f"cd {outbound} && ls -t | head -1").strip()
     assert newest, f"the outbound directory {outbound} is empty"

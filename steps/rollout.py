@@ -5,7 +5,9 @@ import sys
 
 from pytest_bdd import given, parsers, then
 
+from edirunbook.docker import daemon
 from edirunbook.environment.deploy import make_release_available
+from edirunbook.gate.tested import image_digest
 from edirunbook.shell import substitute
 from fixtures.scenario import ScenarioContext
 
@@ -41,9 +43,28 @@ def pods_read_config(ctx: ScenarioContext, name: str, text: str) -> None:
 
 @given(parsers.parse('release v1.2.0 of the image is available to the cluster as "{image}"'))
 def release_available(ctx: ScenarioContext, image: str) -> None:
-    """images/bots-edi-release built on the deployed image (its output grammar writes `;` instead of `,`),
-    tagged with this name (after substitutions) and loaded into the kind node."""
-    make_release_available(ctx.env.kind, ctx.env.app_image, substitute(image, ctx.env.config.substitutions))
+    """The target's release recipe (target.yaml `release:`; the reference's images/bots-edi-release writes `;`
+    instead of `,`) built on the deployed image, tagged with this name (after substitutions) and loaded into
+    the kind node."""
+    name = substitute(image, ctx.env.config.substitutions)
+    ref = make_release_available(ctx.env.kind, ctx.env.app_image, name, ctx.env.target.release)
+    ctx.release_image = (name, image_digest(daemon.connect().activate(), ref))
+
+
+@then("the newest engine job ran release v1.2.0")
+def engine_ran_release(ctx: ScenarioContext) -> None:
+    """The engine Job made last ran its engine container from the release's image: the image ID the kubelet
+    reports for it is the release's, not only its name."""
+    assert ctx.release_image, "release v1.2.0 was not made available earlier in this scenario"
+    name, release_id = ctx.release_image
+    jobs = sorted(ctx.bots.engine_jobs(), key=lambda j: j.metadata.creation_timestamp)
+    assert jobs, "there is no engine job in the namespace"
+    job = jobs[-1].metadata.name
+    ran = [(s.image, s.image_id) for pod in ctx.bots.pods(f"job-name={job}", terminating=True)
+           for s in pod.status.container_statuses or []]
+    assert ran, f"job/{job} has no pod with a container status left to show which image it ran"
+    assert all(image_id.rsplit("@", 1)[-1] == release_id for _, image_id in ran), \
+        f"job/{job} ran {ran}; release v1.2.0 is {name} with ID {release_id}"
 
 
 @then(parsers.parse('every Bots EDI workload runs the image "{image}"'))

@@ -35,7 +35,7 @@ from edirunbook.errors import (
 )
 from edirunbook.process import note, run, step
 from edirunbook.redaction import redact
-from edirunbook.target import Target
+from edirunbook.target import Release, Target
 from edirunbook.waiting import Observation, wait_for
 
 # hostPath volumes of the kind overlay on the node itself (backup-pv.yaml, restored-pv.yaml), owned by the app's
@@ -314,11 +314,11 @@ def apply(env: KindEnvironment, manifests: str) -> str:
         raise EnvironmentNotReady(f"kubectl apply of environments/{env.config.name} failed:\n{error}") from None
 
 
-def make_release_available(env: KindEnvironment, deployed: str, target: str) -> str:
-    """Build images/bots-edi-release on the deployed image (a release that changes what the engine does), tag
-    it `target` and load it into the node; returns the content-hashed ref."""
+def make_release_available(env: KindEnvironment, deployed: str, target: str, release: Release) -> str:
+    """Build the target's release recipe on the deployed image, tag it `target` and load it into the node;
+    returns the content-hashed ref."""
     docker = daemon.connect().activate()
-    ref = images.recipe(docker, "bots-edi-release", deployed)
+    ref = images.recipe(docker, "bots-edi-release", deployed, context=release.recipe)
     images.tag(docker, ref, target)
     env.kind(docker, "load", "docker-image", "--name", env.config.cluster_name, target)
     return ref

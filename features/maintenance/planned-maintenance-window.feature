@@ -75,7 +75,8 @@ Feature: Planned maintenance window
     Given the sample file "ORDERS_good.edi" is in the inbound directory
     When the operator runs "kubectl create job --from=cronjob/bots-engine bots-engine-manual-$(date +%s) -n edi"
     Then the engine job finishes "Complete" within 3m
-    And the newest translated order has fields separated by ";"
+    And the newest engine job ran release v1.2.0
+    And the newest translated order has the fields release v1.2.0 writes
     # 3. Monitor for 30 minutes, 4. Send all-clear notification: not commands
     # The rollback plan, carried out
     Given the pods of deployment bots-webserver are noted

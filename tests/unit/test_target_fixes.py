@@ -136,3 +136,25 @@ def test_the_suite_own_targets_cannot_carry_fixes(tmp_path: Path, state: Path) -
     (targets / "mine" / "target.yaml").write_text(yaml.safe_dump({**data, "fixes": {"fixes/a.patch": "x"}}))
     with pytest.raises(ConfigError, match="changes its own files instead"):
         target.load("mine", None, targets)
+
+
+def test_a_target_says_what_its_release_writes_and_the_reference_release_is_the_default(tmp_path: Path,
+                                                                                         state: Path) -> None:
+    targets, checkout = _targets(tmp_path, {}, {}), _checkout(tmp_path)
+    assert target.load("team", checkout, targets).release == target.Release()
+    assert target.Release().separator == ";" and (target.Release().recipe / "Dockerfile").is_file()
+    data = yaml.safe_load((targets / "team" / "target.yaml").read_text())
+    (targets / "team" / "release").mkdir()
+    (targets / "team" / "release" / "Dockerfile").write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n")
+    (targets / "team" / "target.yaml").write_text(yaml.safe_dump({**data, "release": {"recipe": "release",
+                                                                                       "separator": ","}}))
+    assert target.load("team", checkout, targets).release == target.Release(targets / "team" / "release", ",")
+    # a target extending it builds the same release, from the directory of the file that names it
+    (targets / "team-fixed" / "target.yaml").write_text(yaml.safe_dump({"extends": "team"}))
+    assert target.load("team-fixed", checkout, targets).release.recipe == targets / "team" / "release"
+    for wrong, message in (({"recipe": "release"}, "needs recipe"), ({"recipe": "nowhere", "separator": ","},
+                                                                      "has no Dockerfile"),
+                           ({"recipe": "release", "separator": ";;"}, "one character")):
+        (targets / "team" / "target.yaml").write_text(yaml.safe_dump({**data, "release": wrong}))
+        with pytest.raises(ConfigError, match=message):
+            target.load("team", checkout, targets)
