@@ -104,3 +104,19 @@ def test_a_failure_of_the_suite_itself_is_not_called_a_defect_of_the_target(tmp_
     defects, unjudged = text.split("## Not judged")
     assert "| p1 |" in defects and "| p0 |" not in defects
     assert "| p0 | restart-a-service | failed | building edirunbook/bots-edi-release:1 failed" in unjudged
+
+
+def test_a_fix_overlay_is_listed_patch_by_patch_with_the_files_it_changes_and_the_defect_it_fixes(
+        tmp_path: Path) -> None:
+    (tmp_path / "summary.json").write_text(json.dumps(_summary(("passed", None))))
+    fixes = [{"patch": "targets/team-fixed/fixes/01-two.patch", "files": ["deploy/web.yaml", "manage.py"],
+              "fixes": '"spec.replicas: found 1, expected 2" | one pod'}]
+    verdict.write_changes(tmp_path, "team-fixed", [], fixes=fixes)
+    assert verdict.write_gate(tmp_path, {}) == verdict.GREEN
+    text = (tmp_path / verdict.GATE_MD).read_text()
+    assert "## The fix overlay: patches applied to the target's repository (1)" in text
+    assert ('| targets/team-fixed/fixes/01-two.patch | deploy/web.yaml, manage.py | "spec.replicas: found 1, '
+            'expected 2" \\| one pod |') in text
+    verdict.write_changes(tmp_path, "team", [])
+    assert "fix overlay" not in verdict.gate_markdown(_summary(("passed", None)), json.loads(
+        (tmp_path / verdict.CHANGES_JSON).read_text()), {})
