@@ -1,6 +1,7 @@
 """A data volume filled for real until writes fail with ENOSPC, the way Bots fills it, and the cleanups."""
 from __future__ import annotations
 
+import math
 import time
 
 from pytest_bdd import given, parsers, then
@@ -84,6 +85,12 @@ def volume_full(ctx: ScenarioContext) -> None:
 
 @then("the data volume has room again")
 def room_again(ctx: ScenarioContext) -> None:
-    """After the cleanup the data volume is less than half full."""
+    """After the cleanup the data volume holds no more than the last 30 of the days that filled it (their
+    share of the full volume, and 5 points for what is not data), and is well below full."""
     used = volume.used_percent(ctx.bots)
-    assert used < 50, f"the cleanup freed too little: the volume is still {used}% used"
+    filled = int(ctx.shell.values.get("days-filled", "0"))
+    assert filled, "the volume was not filled with days of data earlier in this scenario"
+    kept_share = math.ceil(100 * min(filled, 30) / filled)
+    assert used <= min(kept_share + 5, 90), \
+        f"the cleanup freed too little: the volume is still {used}% used; the last 30 of the {filled} days " \
+        f"that filled it are {kept_share}% of it"
