@@ -123,7 +123,7 @@ def _changes(cfg: env_config.EnvConfig, target: Target, report_dir: Path, deploy
     changes = verdict.manifest_changes(team, with_env, env_reasons, f"environments/{cfg.name}")
     if target.test_overlay is not None:
         changes += verdict.manifest_changes(with_env, deployed, target.changes,
-                                            f"targets/{target.name}/{target.test_overlay.name}")
+                                            paths.shown(target.test_overlay))
     verdict.write_changes(report_dir, target.name, changes, deploy_error, verdict.fixes_applied(target))
 
 

@@ -61,7 +61,7 @@ def facts(env: EnvConfig, target: Target, image: str, docker: Docker, api: Any, 
         "app image digest": image_digest(docker, image),
         "manifests": f"{target.manifests_shown()} at {git_commit(target.in_checkout(target.manifests))}"
                      + ("" if target.source_is_suite else f" (checkout {target.checkout})"),
-        "test overlay": (f"targets/{target.name}/{target.test_overlay.name}" if target.test_overlay else "none")
+        "test overlay": (paths.shown(target.test_overlay) if target.test_overlay else "none")
                         + f" + environments/{env.name}",
         **({"fix overlay": f"{len(target.fixes)} patches of targets/{target.name}, applied to a copy of the checkout "
                            "(listed in gate.md)"} if target.fixes else {}),
