@@ -41,14 +41,14 @@ USERNAME, PASSWORD = "#id_username", "#id_password"
 LOGIN_ERROR = ".errornote, .errorlist"
 # Logged in: a way to log out is shown, Bots' menu link or Django admin's (a link up to Django 4.0, a form since 4.1)
 LOGGED_IN = ("#menu a[href$='/logout/'], #user-tools a[href$='/logout/'], form#logout-form, "
-             "#bots-nav form[action$='/logout/']")
+             "#bots-nav form[action$='/logout/'], #bots-nav form[action$='/logout']")
 # The menu's `Log in` link: Bots 3.3's menu bar (#menu), Bots 4.0's (#bots-nav, its URL under the app's prefix)
 # Bots 4.0's menu bar: the menus' titles where 3.3's names differ, and where 3.3's Select menu's entries went
 BOTS_4_MENU_TITLES = {"Config": "Configuration"}
 BOTS_4_MENUS = {("Select", "Incoming"): ("Incoming", "Select incoming"),
                 ("Select", "Outgoing"): ("Outgoing", "Select outgoing"),
                 ("Select", "Reports (per run)"): ("All runs", "Select report")}
-LOG_IN_LINK = "#menu a[href$='/login/'], #bots-nav a[href$='/login/']"
+LOG_IN_LINK = "#menu a[href$='/login/'], #bots-nav a[href$='/login/'], #bots-nav a[href$='/login']"
 
 
 # ---- pure helpers (unit-tested) ------------------------------------------------------------------------------
@@ -307,9 +307,25 @@ class WebUI:
         if changed:  # the page's date picker reformats what it cannot parse
             raise AppError(f"the form of {page.url} did not keep what was typed: "
                            + ", ".join(f"{f} {fields[f]!r} became {v!r}" for f, v in changed.items()))
+        # Bots 3.3: <input type=submit value=...>; 4.0: a <button> with an icon before its text
+        button = page.locator(f"input[type=submit][value='{submit}']").or_(
+            page.locator("button").filter(has_text=re.compile(rf"(^|\s){re.escape(submit)}\s*$")))
         with page.expect_navigation(wait_until="load"):
-            page.locator(f"input[type=submit][value='{submit}']").click()
+            button.first.click()
         return self.look(name, note)
+
+    def paginator(self) -> tuple[int, int, int]:
+        """(page, pages, items) of the list view on the page: Bots 3.3's `(Page N of M; K items)`, or Bots 4.0's
+        paginator (`div.paginatop`: a page chooser, `/ M`, then `K <what is listed>`)."""
+        text = self.page.inner_text("body")
+        if PAGINATOR.search(text) or not self.page.locator("div.paginatop").count():
+            return paginator_counts(text)
+        found = self.page.evaluate(_READ_PAGINATOR_4)
+        if found is None:
+            raise AppError(f"{self.page.url}: Bots' paginator does not say how many items the selection holds: "
+                           f"{_short(self.page.inner_text('div.paginatop'))}")
+        page, pages, items = found
+        return int(page), int(pages), int(items)
 
     def rows(self) -> list[dict[str, str]]:
         """The rows of the list on the page (Bots' list views, the admin's change lists), by column heading.
@@ -330,7 +346,7 @@ class WebUI:
         while button.count() and button.first.is_enabled():
             with self.page.expect_navigation(wait_until="load"):
                 button.first.click()
-            self.look(f"{name} page {paginator_counts(self.page.inner_text('body'))[0]}")
+            self.look(f"{name} page {self.paginator()[0]}")
             rows += self.rows()
         return rows
 
@@ -373,6 +389,20 @@ def _whole(text: str) -> re.Pattern[str]:
 def _quoted(text: str) -> str:
     """A CSS attribute value in double quotes."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# Bots 4.0's paginator: the page chooser (#id_page: a select, or a text field past 999 pages), `/ pages`, then
+# `<items> <name of what is listed>` as text of div.paginatop itself; null when it says no count
+_READ_PAGINATOR_4 = """() => {
+  const top = document.querySelector('div.paginatop');
+  if (!top) return null;
+  const chooser = top.querySelector('#id_page');
+  const own = Array.from(top.childNodes).filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.textContent).join(' ');
+  const pages = own.match(/\\/\\s*(\\d+)/);
+  const items = own.replace(/\\/\\s*\\d+/, ' ').match(/(\\d+)\\s+[^\\d\\s][^\\d]*$/);
+  if (!items) return null;
+  return [chooser ? Number(chooser.value) : 1, pages ? Number(pages[1]) : 1, Number(items[1])];
+}"""
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -8,6 +8,7 @@ count the same table. "The last 24 hours" is reckoned on the database's clock, w
 """
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -70,12 +71,34 @@ def file_errors(db: RunningDatabase, since: str, until: str) -> list[tuple[str, 
 
 
 def shown_errors(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
-    """(incoming file, reason) of the rows of the incoming view (its InFile and Error columns)."""
+    """(incoming file, reason) of the rows of the incoming view: its InFile and Error columns (Bots 3.3), or
+    its InFile column and, under each file's row, a row of its own with the error (Bots 4.0)."""
+    if rows and "InFile" in rows[0] and "Error" not in rows[0]:
+        return sorted(_errors_below(rows))
     missing = {"InFile", "Error"} - (set(rows[0]) if rows else set())
     if rows and missing:
         raise AppError(f"the list has no column {', '.join(sorted(missing))}: it is not Bots' incoming view "
                        f"(its columns: {', '.join(rows[0])})")
     return sorted((row["InFile"], _flat(row["Error"])) for row in rows)
+
+
+def as_shown(recorded: list[tuple[str, str]], shown: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The database's (file, reason) as the web UI names the files: Bots 3.3 shows the path, 4.0 only the name."""
+    if shown and not any("/" in name for name, _ in shown):
+        return sorted((posixpath.basename(name), reason) for name, reason in recorded)
+    return recorded
+
+
+def _errors_below(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """Bots 4.0's incoming view: a row with an InFile is a file; the rows under it without one hold its error."""
+    found: list[tuple[str, str]] = []
+    for row in rows:
+        if row.get("InFile"):
+            found.append((row["InFile"].removeprefix("View "), ""))  # its link's title: `View <file name>`
+        elif found:
+            below = " ".join(value for value in row.values() if value)
+            found[-1] = (found[-1][0], _flat(f"{found[-1][1]} {below}"))
+    return found
 
 
 def _flat(text: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 from pytest_bdd import parsers, then, when
 
 from edirunbook import monitoring
-from edirunbook.browser import Login, Screenshots, WebUI, items_shown
+from edirunbook.browser import Login, Screenshots, WebUI
 from edirunbook.environment.credentials import ADMIN_USER
 from edirunbook.report import attachment_dir, record_attachment, record_command
 from edirunbook.shell import OPERATOR_OPENS
@@ -78,9 +78,9 @@ def operator_selects(ctx: ScenarioContext, web_ui: WebUI, name: str, hours: int)
     web_ui.choose_menu("Select", chosen.menu_entry)
     since = monitoring.hours_ago(ctx.env.database, hours)
     until = web_ui.form_value("dateuntil")
-    view = web_ui.select({"datefrom": since}, dict(chosen.choices), name=name,
-                         note=f"{chosen.describe()}, Datefrom {since}, Dateuntil {until}")
-    return ShownSelection(name, chosen, since, until, items_shown(view.text))
+    web_ui.select({"datefrom": since}, dict(chosen.choices), name=name,
+                  note=f"{chosen.describe()}, Datefrom {since}, Dateuntil {until}")
+    return ShownSelection(name, chosen, since, until, web_ui.paginator()[2])
 
 
 @then("the number the web UI shows equals the database's")
@@ -101,7 +101,7 @@ def failed_files_with_reasons(ctx: ScenarioContext, shown_selection: ShownSelect
     of the same time range, and no error row is missing."""
     sel = shown_selection
     shown = monitoring.shown_errors(web_ui.all_rows(sel.name))
-    recorded = monitoring.file_errors(ctx.env.database, sel.since, sel.until)
+    recorded = monitoring.as_shown(monitoring.file_errors(ctx.env.database, sel.since, sel.until), shown)
     assert shown == recorded, "the web UI's failed files and reasons differ from the database's:\n" \
         f"only in the web UI: {sorted(set(shown) - set(recorded))}\n" \
         f"only in the database: {sorted(set(recorded) - set(shown))}"

@@ -193,3 +193,20 @@ def test_a_list_without_infile_and_error_columns_is_not_the_incoming_view() -> N
     with pytest.raises(AppError, match="no column Error, InFile: it is not Bots' incoming view"):
         monitoring.shown_errors([{"State": "ok", "#in": "3"}])
     assert monitoring.shown_errors([]) == []
+
+
+def test_bots_4_shows_a_failed_files_error_in_a_row_of_its_own_under_the_files_row() -> None:
+    rows = [{"0": "", "Index": "651", "Status": "Error", "InFile": "View 1-ORDERS_malformed.edi"},
+            {"0": "", "Index": "", "Status": "bots.exceptions.MessageError: [E05]: Segmentcount in UNT is 12;\n"
+                                             "should be 11.", "InFile": ""},
+            {"0": "", "Index": "640", "Status": "Error", "InFile": "2-INVOIC.edi"},
+            {"0": "", "Index": "", "Status": "No module named 'x'", "InFile": ""},
+            {"0": "", "Index": "", "Status": "TranslationNotFoundError: No (valid) grammar", "InFile": ""},
+            {"0": "", "Index": "630", "Status": "Done", "InFile": "3-ORDERS_good.edi"}]
+    assert monitoring.shown_errors(rows) == [
+        ("1-ORDERS_malformed.edi", "bots.exceptions.MessageError: [E05]: Segmentcount in UNT is 12; should be 11."),
+        ("2-INVOIC.edi", "No module named 'x' TranslationNotFoundError: No (valid) grammar"),
+        ("3-ORDERS_good.edi", "")]
+    recorded = [("/home/bots/.bots/botssys/infile/r/1-ORDERS_malformed.edi", "E05")]
+    assert monitoring.as_shown(recorded, [("1-ORDERS_malformed.edi", "E05")]) == [("1-ORDERS_malformed.edi", "E05")]
+    assert monitoring.as_shown(recorded, [("/home/bots/x", "E05")]) == recorded, "Bots 3.3 shows the path"
