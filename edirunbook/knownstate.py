@@ -18,6 +18,7 @@ WRITE_TEST = "write-test"
 KUBELET = "kubelet"
 TEMPLATE = "pod-template"
 EXTRA_CRONJOBS = "extra-cronjobs"
+EXTRA_PODS = "extra-pods"
 CLAIMS = "claims"
 INBOUND = "inbound-files"
 NORMALISATIONS = frozenset({ENGINE_SCHEDULE, ENGINE_JOBS})
