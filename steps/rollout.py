@@ -78,3 +78,15 @@ def _node_image(ctx: ScenarioContext, name: str) -> tuple[str, set[str]]:
     status = json.loads(result.stdout)["status"]
     digests = {d.rsplit("@", 1)[-1] for d in status.get("repoDigests") or []}
     return status["id"], {status["id"], *digests}
+
+
+@then(parsers.parse('every Bots EDI workload runs the image "{image}"'))
+def workloads_run_image(ctx: ScenarioContext, image: str) -> None:
+    """Both Deployments and the engine CronJob name the image, and no webserver pod runs another."""
+    expected = substitute(image, ctx.env.config.substitutions)
+    bots = ctx.bots
+    wrong = {k: v for k, v in bots.workload_images().items() if v != [expected]}
+    assert not wrong, f"workloads not on {expected}: {wrong}"
+    pods = [p for p in bots.pods("app=bots-edi,component=webserver")
+            if any(c.image != expected for c in p.spec.containers)]
+    assert not pods, f"webserver pods still on the old image: {[p.metadata.name for p in pods]}"

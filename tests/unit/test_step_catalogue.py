@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_bdd.feature import get_features
+from pytest_bdd.steps import step_function_context_registry
 
-from edirunbook import catalogue
+from edirunbook import catalogue, paths
 from edirunbook.errors import CoverageError
 
 
@@ -17,6 +19,20 @@ def test_the_checked_in_catalogue_is_what_the_step_modules_say() -> None:
     expected = catalogue.render(catalogue.step_modules())
     assert catalogue.CATALOGUE.read_text(encoding="utf-8") == expected, \
         "docs/steps.md is not current: run `make steps` and commit it"
+
+
+def test_every_step_of_every_feature_has_a_definition() -> None:
+    """A step no definition matches fails only when its scenario runs, on a cluster, minutes in: caught here."""
+    catalogue.step_modules()
+    contexts = list(step_function_context_registry.values())
+    features = get_features([str(p) for p in sorted((paths.REPO_ROOT / "features").rglob("*.feature"))])
+    steps = [(feature.rel_filename, step.type, step.name) for feature in features
+             for scenario in feature.scenarios.values()
+             for step in [*scenario.steps, *(feature.background.steps if feature.background else [])]]
+    assert len(steps) > 100
+    undefined = [step for step in steps
+                 if not any(c.type in (step[1], None) and c.parser.is_matching(step[2]) for c in contexts)]
+    assert undefined == [], "steps without a definition (file, keyword, text)"
 
 
 def test_every_step_has_a_docstring() -> None:
