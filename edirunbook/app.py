@@ -350,7 +350,13 @@ def _pod_ready(pod: client.V1Pod) -> bool:
 
 @dataclass
 class RequestLoop:
-    """Sends GET requests in a background thread until stopped; bounded in count and time."""
+    """Sends GET requests in a background thread until stopped; bounded in count and time.
+
+    Requests reuse their connection, as browsers and ingress controllers do. A request on a reused connection
+    that the server closed without answering (a pod stopping closes its idle keep-alive connections) is sent
+    again once on a new connection, as the Ingress in front of production does for a GET (nginx's
+    proxy_next_upstream) and as a browser does; `retried` lists those, and only a second failure is a failure.
+    """
 
     url: str
     interval: float = 0.05
@@ -358,6 +364,7 @@ class RequestLoop:
     max_seconds: float = 600
     sent: int = 0
     failures: list[str] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -373,7 +380,11 @@ class RequestLoop:
             while not self._stop.is_set() and self.sent < self.max_requests and time.monotonic() < deadline:
                 self.sent += 1
                 try:
-                    response = http.get(self.url)
+                    try:
+                        response = http.get(self.url)
+                    except httpx.RemoteProtocolError as closed:
+                        self.retried.append(f"request {self.sent}: {closed}")
+                        response = http.get(self.url, headers={"Connection": "close"})
                     if response.status_code != 200:
                         self.failures.append(f"request {self.sent}: HTTP {response.status_code}")
                 except httpx.HTTPError as error:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import shlex
 
 from pytest_bdd import given, parsers, then, when
@@ -93,3 +94,15 @@ def fetch_newest(ctx: ScenarioContext, name: str) -> None:
     assert any(r.get("model") == "bots.ta" for r in records), f"{newest} holds no bots.ta rows"
     ctx.workdir.mkdir(parents=True, exist_ok=True)
     (ctx.workdir / ctx.shell.prepare(name)).write_text(content)
+
+
+@then("the output says dumpdata failed")
+def dumpdata_failed(ctx: ScenarioContext) -> None:
+    """The last output (the backup Job's log) ends dumpdata with an error: a Python exception's line
+    (`ModuleNotFoundError: No module named 'config'` without the Bots configuration, `CommandError: Unable to
+    serialize database: ...` without the database settings)."""
+    errors = [line.strip() for line in ctx.last.output.splitlines() if _ERROR_LINE.match(line)]
+    assert errors, f"the output names no error of dumpdata:\n{ctx.last.output[-1500:]}"
+
+
+_ERROR_LINE = re.compile(r"^\s*(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception): \S")

@@ -27,6 +27,7 @@ def days_orders(ctx: ScenarioContext, count: int, lines: int) -> None:
 @given("the data volume has filled up with the data of the days before")
 def fill_volume(ctx: ScenarioContext) -> None:
     """The day's engine-made data files repeated as each earlier day's (dated that day) until a copy hits ENOSPC."""
+    ctx.shell.values["used-before-fill"] = str(volume.used_percent(ctx.bots))
     output = volume.fill_with_days(ctx.bots)
     assert "No space left on device" in output, f"filling the volume ended without ENOSPC:\n{output}"
     days = int(output.rsplit("days=", 1)[1].split()[0])
@@ -85,12 +86,14 @@ def volume_full(ctx: ScenarioContext) -> None:
 
 @then("the data volume has room again")
 def room_again(ctx: ScenarioContext) -> None:
-    """After the cleanup the data volume holds no more than the last 30 of the days that filled it (their
-    share of the full volume, and 5 points for what is not data), and is well below full."""
+    """After the cleanup the data volume holds what it held before the earlier days' data filled it, plus no
+    more than the last 30 of those days (their share of what they filled; 5 points for the rounding and the
+    logs), and is well below full."""
     used = volume.used_percent(ctx.bots)
     filled = int(ctx.shell.values.get("days-filled", "0"))
+    before = int(ctx.shell.values.get("used-before-fill", "0"))
     assert filled, "the volume was not filled with days of data earlier in this scenario"
-    kept_share = math.ceil(100 * min(filled, 30) / filled)
-    assert used <= min(kept_share + 5, 90), \
-        f"the cleanup freed too little: the volume is still {used}% used; the last 30 of the {filled} days " \
-        f"that filled it are {kept_share}% of it"
+    expected = before + math.ceil((100 - before) * min(filled, 30) / filled)
+    assert used <= min(expected + 5, 90), \
+        f"the cleanup freed too little: the volume is still {used}% used; it was {before}% before {filled} days " \
+        f"filled it, and the last 30 of those days are {expected - before} points of it"

@@ -50,7 +50,7 @@ Feature: Automated database backup
     Then the backup job finishes "Complete" within 3m
     And the newest backup file is empty
     When the operator runs "kubectl logs -n edi job/<latest-job-name>"
-    Then the output contains "No module named 'config'"
+    Then the output says dumpdata failed
     Given the backup volume holds nightly backups: 2 older than 30 days and 3 newer
     And every table and every data file is fingerprinted
     When the operator runs:

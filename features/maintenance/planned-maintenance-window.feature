@@ -61,13 +61,13 @@ Feature: Planned maintenance window
       kubectl exec -n edi deployment/bots-webserver -- \
         curl -f http://localhost:8080/health/live
       """
-    Then the output contains ""status": "ok""
+    Then the output is a health report saying ok
     When the operator runs:
       """
       kubectl exec -n edi deployment/bots-webserver -- \
         curl -f http://localhost:8080/health/ready
       """
-    Then the output contains ""database": "ok""
+    Then the output is a health report saying ok, its database check passing
     # 4. Monitor for issues
     # Post-Maintenance
     # 1. Verify all services healthy: every pod Ready and the health endpoints ok, above
