@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from pytest_bdd import given, parsers, then
 
@@ -51,11 +52,14 @@ HEALTHY = frozenset({"ok", "ready", "started"})
 
 
 def _healthy_report(output: str) -> dict[str, object]:
-    lines = output.strip().splitlines()
-    try:
-        report = json.loads(lines[-1]) if lines else None
-    except json.JSONDecodeError:
-        report = None
+    """The last JSON object in the output (curl's progress meter on stderr may share its line)."""
+    report = None
+    for candidate in reversed(re.findall(r"\{.*\}", output)):
+        try:
+            report = json.loads(candidate)
+            break
+        except json.JSONDecodeError:
+            continue
     assert isinstance(report, dict), f"the output is not a JSON health report:\n{output[-500:]}"
     checks = report.get("checks") or {}
     failing = {name: value for name, value in checks.items() if value not in (True, "ok")} \
