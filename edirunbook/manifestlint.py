@@ -58,7 +58,7 @@ def environments() -> list[str]:
 def suite_targets() -> list[str]:
     """The targets this repository holds the source of (a team's target is linted with its own checkout)."""
     return sorted(p.parent.name for p in target.TARGETS_DIR.glob("*/target.yaml")
-                  if (yaml.safe_load(p.read_text(encoding="utf-8")) or {}).get("source", "suite") == "suite")
+                  if target.built_from_suite(p.parent.name))
 
 
 def lint(environment: str, ignored: dict[str, str], target_name: str = target.DEFAULT_TARGET) -> LintResult:

@@ -202,6 +202,15 @@ def source_dir(explicit: str | None = None) -> Path | None:
     return Path(value).resolve() if value else None
 
 
+def built_from_suite(name: str, targets: Path | None = None) -> bool:
+    """Whether targets/<name> is built from this repository (`source: suite`, also through `extends:`), so it
+    needs no SOURCE checkout."""
+    targets = targets or TARGETS_DIR
+    file = targets / name / "target.yaml"
+    return bool(_with_parents(file, read_settings(file, "description, image, manifests, secrets ..."), targets)
+                .get("source", "suite") == "suite")
+
+
 def load(name: str | None = None, source: Path | None = None, targets: Path | None = None) -> Target:
     """targets/<name>/target.yaml (name: $TARGET, else reference); ConfigError says what is wrong and what to do."""
     name = name or target_name()

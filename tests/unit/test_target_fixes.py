@@ -84,6 +84,8 @@ def test_a_fixed_target_builds_from_a_patched_copy_and_keeps_the_checkout_as_giv
     assert verdict.fixes_applied(fixed) == [{"patch": str(targets / "team-fixed" / "fixes" / "01-two.patch"),
                                             "files": ["deploy/app.yaml", "manage.py"],
                                             "fixes": "replicas: found 1, expected 2"}]
+    # a team's target needs its checkout, also through extends (make manifest-lint lints only the suite's)
+    assert not target.built_from_suite("team-fixed", targets) and target.built_from_suite("reference")
     # the parent is not patched, and an unchanged checkout reuses the copy
     assert target.load("team", checkout, targets).source == checkout
     marker = fixed.source / "marker"
