@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from edirunbook.app import RequestLoop
+from edirunbook.waiting import Observation, wait_for
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -52,9 +52,7 @@ def test_a_closed_keep_alive_connection_is_tried_again_once_and_only_a_second_fa
     url, seen = server
     loop = RequestLoop(url, interval=0.01, max_requests=4)
     loop.start()
-    deadline = time.monotonic() + 10
-    while loop.sent < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for("4 requests sent", lambda: Observation(loop.sent >= 4, f"{loop.sent} sent"), timeout=10, interval=0.05)
     loop.stop()
     assert seen[0] == "closed unanswered"
     assert len(loop.retried) == 1 and "request 2" in loop.retried[0]
@@ -66,8 +64,7 @@ def test_a_server_that_is_gone_is_a_failure() -> None:
         port = unused.getsockname()[1]
     loop = RequestLoop(f"http://127.0.0.1:{port}/", interval=0.01, max_requests=2)
     loop.start()
-    deadline = time.monotonic() + 10
-    while loop.sent < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for("2 requests sent", lambda: Observation(loop.sent >= 2 and len(loop.failures) >= 2, f"{loop.sent} sent"),
+             timeout=10, interval=0.05)
     loop.stop()
     assert len(loop.failures) == 2 and "ConnectError" in loop.failures[0] and loop.retried == []
