@@ -222,13 +222,24 @@ class Bots:
         except RunbookSuiteError as error:
             raise AppError(f"{error}\n{self.diagnostics()}") from None
 
-    def wait_endpoints(self, service: str, count: int, *, timeout: float = 120) -> float:
+    def wait_endpoints(self, service: str, count: int, *, timeout: float = 120, settle: float = 0) -> float:
+        """Wait until the Service has `count` ready endpoints, kept for `settle` seconds (a kubelet that has just
+        started marks its pods not Ready until their probes pass again: the count it had may drop once)."""
+        since: list[float] = []
+
         def probe() -> Observation:
             ready = self.ready_endpoints(service)
             seen = f"{len(ready)} ready endpoints: {', '.join(ready) or 'none'}"
             if count > 0 and not ready:
                 seen += "; " + (self.service_selects_no_pod(service) or "its pods are not Ready")
-            return Observation(len(ready) == count, seen)
+            if len(ready) != count:
+                since.clear()
+            elif not since:
+                since.append(time.monotonic())
+            held = time.monotonic() - since[0] if since else 0.0
+            if settle:
+                seen += f" (held {held:.0f}s of {settle:.0f}s)"
+            return Observation(len(ready) == count and held >= settle, seen)
 
         return wait_for(f"service/{service} to have {count} ready endpoints", probe, timeout=timeout)
 
