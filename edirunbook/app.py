@@ -20,6 +20,7 @@ from kubernetes.client import ApiClient
 
 from edirunbook import cluster, paths
 from edirunbook.errors import AppError, RunbookSuiteError
+from edirunbook.ingress import Site
 from edirunbook.plugin import ROUTE_ID
 from edirunbook.target import AppPaths
 from edirunbook.waiting import Observation, hold_for, wait_for
@@ -60,6 +61,7 @@ class Bots:
     web_url: str
     baseline_replicas: Mapping[str, int] = field(default_factory=lambda: {WEBSERVER: 2, JOBQUEUE: 1})
     paths: AppPaths = field(default_factory=AppPaths)  # where this target's Bots keeps its files
+    site: Site | None = None  # the runbook's https://bots-edi.pminc.me through the cluster's ingress
 
     @property
     def inbound_dir(self) -> str:
@@ -347,6 +349,17 @@ class Bots:
     def get(self, path: str, timeout: float = 5) -> httpx.Response:
         return httpx.get(self.web_url + path, timeout=timeout)
 
+    def through_ingress(self) -> Site:
+        if self.site is None:
+            raise RunbookSuiteError("this environment has no ingress for the runbook's site (env.yaml `ingress`)")
+        return self.site
+
+    def get_site(self, path: str, timeout: float = 5) -> httpx.Response:
+        """GET https://<site><path> through the ingress, verifying its certificate against the cluster's CA."""
+        site = self.through_ingress()
+        with site.client(timeout=timeout) as http:
+            return http.get(site.url + path)
+
     def wait_http(self, path: str, status: int, *, timeout: float = 120) -> float:
         def probe() -> Observation:
             response = self.get(path)
@@ -370,11 +383,13 @@ class RequestLoop:
     """
 
     url: str
+    transport: httpx.BaseTransport | None = None  # Site.transport() for requests through the ingress
     interval: float = 0.05
     max_requests: int = 20000
     max_seconds: float = 600
     sent: int = 0
     failures: list[str] = field(default_factory=list)
+    failed_at: list[float] = field(default_factory=list)  # seconds after the start, one for each failure
     retried: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -387,7 +402,7 @@ class RequestLoop:
     def _loop(self) -> None:
         started = time.monotonic()
         deadline = started + self.max_seconds
-        with httpx.Client(timeout=5) as http:
+        with httpx.Client(timeout=5, transport=self.transport) as http:
             while not self._stop.is_set() and self.sent < self.max_requests and time.monotonic() < deadline:
                 self.sent += 1
                 try:
@@ -397,11 +412,20 @@ class RequestLoop:
                         self.retried.append(f"request {self.sent}: {closed}")
                         response = http.get(self.url, headers={"Connection": "close"})
                     if response.status_code != 200:
-                        self.failures.append(f"request {self.sent}: HTTP {response.status_code}")
+                        self._failed(started, f"request {self.sent}: HTTP {response.status_code}")
                 except httpx.HTTPError as error:
-                    self.failures.append(f"request {self.sent}: {type(error).__name__} {error}")
+                    self._failed(started, f"request {self.sent}: {type(error).__name__} {error}")
                 self._stop.wait(self.interval)
         self.elapsed = time.monotonic() - started
+
+    def _failed(self, started: float, what: str) -> None:
+        self.failures.append(what)
+        self.failed_at.append(time.monotonic() - started)
+
+    @property
+    def failing_seconds(self) -> float:
+        """From the first failed request to the last (0 with one failure or none)."""
+        return self.failed_at[-1] - self.failed_at[0] if self.failed_at else 0.0
 
     def stop(self) -> None:
         self._stop.set()

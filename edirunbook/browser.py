@@ -25,12 +25,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from edirunbook.errors import AppError, CommandFailed, SetupError
-from edirunbook.process import step
+from edirunbook.ingress import Site
+from edirunbook.process import run, step
 from edirunbook.redaction import redact
 
 # Where Debian's chromium package puts the browser, and its wrapper script (which adds nothing headless needs).
 CHROMIUM_PATHS = (Path("/usr/lib/chromium/chromium"), Path("/usr/bin/chromium"))
 CHROMIUM_PACKAGE = "chromium"
+# certutil: the site's CA goes into an NSS database, where chromium on Linux reads the roots a user added.
+NSS_TOOLS_PACKAGE = "libnss3-tools"
 # As root chromium refuses its sandbox; containers have a small /dev/shm; there is no GPU.
 LAUNCH_ARGS = ("--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu")
 VIEWPORT = {"width": 1366, "height": 900}
@@ -140,6 +143,33 @@ def ensure_chromium() -> Path:
     return found
 
 
+def trusting_home(ca_file: Path, home: Path) -> Path:
+    """A HOME for chromium whose NSS database (~/.pki/nssdb) trusts `ca_file` for websites, as a user adds a CA;
+    made again when the CA changes. Needs certutil (libnss3-tools, installed with apt as root when missing)."""
+    database = home / ".pki" / "nssdb"
+    stamp = home / "trusted-ca.pem"
+    if stamp.exists() and stamp.read_bytes() == ca_file.read_bytes():
+        return home
+    if not shutil.which("certutil"):
+        if os.geteuid() != 0 or not _debian_with_apt():
+            raise SetupError("Trusting the cluster's CA in chromium needs certutil: install libnss3-tools "
+                             "(`sudo apt-get install -y libnss3-tools`) and run again.")
+        from edirunbook.docker.daemon import apt_install
+
+        with step("installing certutil (libnss3-tools) to make chromium trust the cluster's CA (first use)"):
+            apt_install([NSS_TOOLS_PACKAGE])
+    shutil.rmtree(home, ignore_errors=True)
+    database.mkdir(parents=True)
+    try:
+        run(["certutil", "-N", "--empty-password", "-d", f"sql:{database}"])
+        run(["certutil", "-A", "-n", "edirunbook cluster CA", "-t", "C,,", "-i", str(ca_file), "-d",
+             f"sql:{database}"])
+    except CommandFailed as error:
+        raise SetupError(f"certutil could not add {ca_file} to chromium's NSS database {database}: {error}") from None
+    stamp.write_bytes(ca_file.read_bytes())
+    return home
+
+
 # ---- the browser ---------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -166,7 +196,8 @@ class WebUI:
     """
 
     def __init__(self, screenshots: Screenshots, *, on_screenshot: Callable[[Path, str], None] | None = None,
-                 secrets: list[str] | None = None, timeout: float = 30) -> None:
+                 secrets: list[str] | None = None, timeout: float = 30, site: Site | None = None) -> None:
+        self.site = site  # the runbook's site: its name resolved to the loopback port, its CA trusted
         self.screenshots = screenshots
         self.on_screenshot = on_screenshot
         self.secrets = list(secrets or [])
@@ -189,10 +220,16 @@ class WebUI:
         executable = ensure_chromium()
         from playwright.sync_api import sync_playwright
 
+        args, env = list(LAUNCH_ARGS), None
+        if self.site is not None:
+            # the site's name reaches the ingress on this machine alone, never DNS; its CA is trusted as a user adds one
+            args.append(f"--host-resolver-rules=MAP {self.site.host} 127.0.0.1")
+            home = trusting_home(self.site.ca_file, self.site.ca_file.parent / "browser-home")
+            env = {**os.environ, "HOME": str(home)}
         self._playwright = sync_playwright().start()
         try:
             self._browser = self._playwright.chromium.launch(executable_path=str(executable), headless=True,
-                                                             args=list(LAUNCH_ARGS), timeout=self.timeout_ms)
+                                                             args=args, env=env, timeout=self.timeout_ms)
             context = self._browser.new_context(viewport=VIEWPORT, locale="en-US")
             context.set_default_timeout(self.timeout_ms)
             self._page = context.new_page()

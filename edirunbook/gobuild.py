@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def go_version() -> str:
 
 
 def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[str], *,
-              ldflags: str = "-s -w", install: bool = False, extra: tuple[str, ...] = ()) -> GoOutput:
+              ldflags: str = "-s -w", install: bool = False, extra: tuple[str, ...] = (),
+              prepare: Callable[[], list[str]] | None = None) -> GoOutput:
     key = images.content_hash(*( [module] if module else []), go_version(), ldflags, *targets, *extra)
     out = paths.cache_dir() / "go" / f"{name}-{key}"
     if all((out / o).exists() for o in outputs):
@@ -61,8 +63,9 @@ def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[
                 run(["go", "install", "-ldflags", ldflags, *targets], env={**go_env(), "GOBIN": str(tmp)},
                     log=log, timeout=3600)
             else:
-                run(["go", "build", "-ldflags", ldflags, "-o", f"{tmp}/", *targets], env=go_env(), cwd=module,
-                    log=log, timeout=3600)
+                flags = prepare() if prepare else []
+                run(["go", "build", *flags, "-ldflags", ldflags, "-o", f"{tmp}/", *targets], env=go_env(),
+                    cwd=module, log=log, timeout=3600)
         except CommandFailed as error:
             raise BuildError(f"compiling {name} failed; full log in {log}\n{error}") from None
     shutil.rmtree(out, ignore_errors=True)
@@ -89,6 +92,13 @@ def kubernetes_binaries() -> GoOutput:
 def small_binary(name: str) -> GoOutput:
     """etcd, coredns, pause, smoke: one main package in images/kind-node/<name>."""
     return _go_build(name, MODULES / name, ["."], [name])
+
+
+def module_binary(name: str, module: Path, package: str, binary: str,
+                  prepare: Callable[[], list[str]] | None = None) -> GoOutput:
+    """A cluster add-on's main package (upstream's or our own), built in its module images/addons/<name>;
+    `prepare` runs only when it must be compiled and returns extra `go build` flags (a patched module)."""
+    return _go_build(name, module, [package], [binary], prepare=prepare)
 
 
 def kind_binary() -> Path:

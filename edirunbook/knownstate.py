@@ -21,6 +21,7 @@ EXTRA_CRONJOBS = "extra-cronjobs"
 EXTRA_PODS = "extra-pods"
 CLAIMS = "claims"
 INBOUND = "inbound-files"
+INGRESS = "ingress"
 NORMALISATIONS = frozenset({ENGINE_SCHEDULE, ENGINE_JOBS})
 
 

@@ -38,7 +38,7 @@ def web_ui(ctx: ScenarioContext, request: pytest.FixtureRequest) -> Iterator[Web
     report. Closed when the scenario ends, also when it fails."""
     shots = Screenshots(attachment_dir(request, "screenshots"))
     shots.clear()
-    with WebUI(shots, secrets=ctx.shell.secrets,
+    with WebUI(shots, secrets=ctx.shell.secrets, site=ctx.bots.site,
                on_screenshot=lambda path, title: record_attachment(request, path, title)) as ui:
         yield ui
 

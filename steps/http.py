@@ -17,6 +17,15 @@ def start_requests(ctx: ScenarioContext, path: str) -> None:
     ctx.request_loop.start()
 
 
+@given(parsers.parse("requests to {path} are sent through the ingress continuously"))
+def start_requests_through_ingress(ctx: ScenarioContext, path: str) -> None:
+    """A background loop GETs https://<site><path> through the ingress (TLS verified against the cluster's CA)
+    every 50 ms until checked."""
+    site = ctx.bots.through_ingress()
+    ctx.request_loop = RequestLoop(site.url + path, transport=site.transport())
+    ctx.request_loop.start()
+
+
 @then(parsers.parse("no request to {path} failed"))
 def no_failed_requests(ctx: ScenarioContext, request: pytest.FixtureRequest, path: str) -> None:
     """The loop is stopped; every request it sent was answered 200 (a GET on a keep-alive connection the server
@@ -29,6 +38,18 @@ def no_failed_requests(ctx: ScenarioContext, request: pytest.FixtureRequest, pat
     assert loop.sent > 0, "the request loop sent nothing"
     assert not loop.failures, f"{len(loop.failures)} of {loop.sent} requests to {path} failed; first ones:\n" + \
         "\n".join(loop.failures[:10])
+
+
+@then(parsers.parse("some requests to {path} failed"))
+def some_failed_requests(ctx: ScenarioContext, request: pytest.FixtureRequest, path: str) -> None:
+    """The loop is stopped; requests failed (the procedure took the site down for a while): how many, and the time
+    from the first failure to the last, are recorded."""
+    loop = ctx.request_loop
+    assert loop is not None, "no requests were being sent"
+    loop.stop()
+    record_duration(request, f"requests to {path} failing ({len(loop.failures)} of {loop.sent} failed, first: "
+                             f"{(loop.failures or ['none'])[0]})", loop.failing_seconds)
+    assert loop.failures, f"all {loop.sent} requests to {path} were answered 200"
 
 
 @then(parsers.parse("GET {path} answers {status:d} within {timeout}"))

@@ -46,6 +46,11 @@ class EnvConfig:
     data_volume_path: str = "/var/local/edirunbook/data"
     data_volume_size: str = "256m"
     web_port: int = 18080
+    # The site the runbook reaches through the Ingress (https://<ingress_host>), served by the cluster's ingress
+    # controller on 127.0.0.1:<https_port> of this machine (kind's port mapping); the host name resolves there
+    # for the suite's clients and the operator's curl alone (edirunbook/ingress.py), never through DNS.
+    ingress_host: str = "bots-edi.pminc.me"
+    https_port: int = 18443
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     substitutions: dict[str, str] = field(default_factory=dict)
     timeouts: dict[str, float] = field(default_factory=dict)
@@ -92,6 +97,8 @@ def _config(name: str, directory: Path, file: Path, data: dict[str, Any]) -> Env
         data_volume_path=volume.get("path", "/var/local/edirunbook/data"),
         data_volume_size=volume.get("size", "256m"),
         web_port=int(kind.get("web_port", 18080)),
+        ingress_host=str(section(data, "ingress", file).get("host", "bots-edi.pminc.me")),
+        https_port=int(section(data, "ingress", file).get("https_port", 18443)),
         database=DatabaseConfig(**section(data, "database", file)),
         substitutions=_substitutions(data.get("substitutions"), file),
         timeouts={str(k): float(v) for k, v in section(data, "timeouts", file).items()},

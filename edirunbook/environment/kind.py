@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from edirunbook import cluster, gobuild, images, kindnode, paths, versions
+from edirunbook import addons, cluster, gobuild, images, ingress, kindnode, paths, versions
 from edirunbook.docker import daemon
 from edirunbook.docker.daemon import Docker
 from edirunbook.environment import hostprep
@@ -51,7 +51,7 @@ class KindEnvironment:
         assert self.config.cluster_config is not None
         text = self.config.cluster_config.read_text()
         values = {"DATA_VOLUME_HOST": str(self.data_volume_host), "DATA_VOLUME_NODE": self.config.data_volume_path,
-                  "WEB_PORT": str(self.config.web_port)}
+                  "WEB_PORT": str(self.config.web_port), "HTTPS_PORT": str(self.config.https_port)}
         for key, value in values.items():
             text = text.replace("${" + key + "}", value)
         out = paths.state_dir() / "kind-cluster.yaml"
@@ -85,7 +85,7 @@ class KindEnvironment:
         if not (known and images.exists(docker, known)):
             daemon.check_disk_space()  # a cold build needs room; a warm cache does not
         gobuild.tools_path()
-        return {"node": self.node_image(docker), "database": self.database_image(docker)}
+        return {"node": self.node_image(docker), "database": self.database_image(docker), **addons.build(docker)}
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def up(self) -> dict[str, float]:
@@ -102,19 +102,27 @@ class KindEnvironment:
                                      args=(built["database"], creds, db_result), daemon=True)
         t0 = time.monotonic()
         db_thread.start()
+        cluster_config = self.rendered_cluster_config()
+        config_key = images.content_hash(cluster_config, built["node"])
         if self.cluster_exists(docker) and not self._cluster_is_ours():
             note(f"kind cluster {self.config.cluster_name} exists but this checkout has no record of it; recreating")
             self.kind(docker, "delete", "cluster", "--name", self.config.cluster_name)
+        elif self.cluster_exists(docker) and self.read_state().get("cluster_config") != config_key:
+            # port mappings and mounts are fixed when a kind cluster is created
+            note(f"kind cluster {self.config.cluster_name} was created from another node image or cluster config "
+                 f"({paths.shown(self.config.cluster_config or cluster_config)}); recreating it")
+            self.kind(docker, "delete", "cluster", "--name", self.config.cluster_name,
+                      "--kubeconfig", str(self.kubeconfig))
         if not self.cluster_exists(docker):
             with step(f"creating kind cluster {self.config.cluster_name} from {built['node']}"):
                 try:
                     self.kind(docker, "create", "cluster", "--name", self.config.cluster_name,
-                              "--image", built["node"], "--config", str(self.rendered_cluster_config()),
+                              "--image", built["node"], "--config", str(cluster_config),
                               "--kubeconfig", str(self.kubeconfig), "--retain", timeout=900)
                 except CommandFailed as error:
                     raise EnvironmentNotReady(
                         f"kind could not create the cluster. {self._node_diagnostics(docker)}\n{error}") from None
-            self.write_state(cluster=self.config.cluster_name, node_image=built["node"])
+            self.write_state(cluster=self.config.cluster_name, node_image=built["node"], cluster_config=config_key)
         else:
             note(f"kind cluster {self.config.cluster_name} is already up; reusing it")
             self.kind(docker, "export", "kubeconfig", "--name", self.config.cluster_name,
@@ -125,6 +133,9 @@ class KindEnvironment:
         self._unstick_api_connections(docker)
         cluster.wait_deployments_ready(api, "kube-system", ["coredns"], timeout=self.config.timeout("node_ready", 180))
         timings["dns_ready"] = time.monotonic() - t0
+        t1 = time.monotonic()
+        self.install_addons(docker, {addon.name: built[addon.name] for addon in addons.ADDONS})
+        timings["addons"] = time.monotonic() - t1
         db_thread.join(timeout=self.config.timeout("database_ready", 120) + 60)
         if "error" in db_result:
             raise db_result["error"]
@@ -136,6 +147,15 @@ class KindEnvironment:
                          node_image=built["node"], database_image=built["database"], **db_result["info"])
         timings["total"] = time.monotonic() - started
         return timings
+
+    def install_addons(self, docker: Docker, refs: dict[str, str]) -> None:
+        """The ingress controller, cert-manager (with this checkout's CA as ClusterIssuer letsencrypt-prod) and
+        metrics-server: images loaded into the node (kind skips those already there), manifests applied, Ready."""
+        with step(f"loading the add-on images into the kind node ({', '.join(refs.values())})"):
+            self.kind(docker, "load", "docker-image", "--name", self.config.cluster_name, *refs.values())
+        addons.install(self.kubeconfig, refs, timeout=self.config.timeout("pod_ready", 180))
+        ingress.install_issuer(cluster.connect(self.kubeconfig), self.kubeconfig)
+        ingress.write_curlrc(self.config)
 
     def _start_database_into(self, image: str, creds: Credentials, result: dict[str, Any]) -> None:
         try:
@@ -163,8 +183,9 @@ class KindEnvironment:
         """For the benchmark: a plain `kind create cluster` (same image and config, no database), then delete."""
         docker = daemon.connect().activate()
         name = f"{self.config.cluster_name}-bare"
-        config = self.rendered_cluster_config().read_text().replace(f"hostPort: {self.config.web_port}",
-                                                                    f"hostPort: {self.config.web_port + 1}")
+        config = self.rendered_cluster_config().read_text()
+        for port in (self.config.web_port, self.config.https_port):
+            config = config.replace(f"hostPort: {port}", f"hostPort: {port + 1}")
         path = paths.state_dir() / "kind-bare.yaml"
         path.write_text(config)
         hostprep.record_sysctls(self.sysctl_record)

@@ -8,7 +8,7 @@ from typing import Any
 
 from kubernetes import client
 
-from edirunbook import cluster, gobuild, images
+from edirunbook import addons, cluster, gobuild, images
 from edirunbook.docker import daemon
 from edirunbook.errors import RunbookSuiteError
 from edirunbook.waiting import Observation, wait_for
@@ -52,7 +52,12 @@ def run_checks(env: Any) -> list[CheckResult]:
         cluster.wait_nodes_ready(api, timeout=30)
         return cluster.node_summary(api).seen
 
-    results = [_timed("node Ready", nodes_ready)]
+    def addons_ready() -> str:
+        for addon in addons.ADDONS:
+            cluster.wait_deployments_ready(api, addon.namespace, list(addon.deployments), timeout=60)
+        return ", ".join(f"{a.name} {a.version}" for a in addons.ADDONS)
+
+    results = [_timed("node Ready", nodes_ready), _timed("add-ons Ready", addons_ready)]
     db = database_env.attach(env.config, state["database_image"], Credentials.load_or_create())
     results.append(_timed("database answers SELECT 1 from the host", lambda: database_env.select_one(db)))
     smoke = smoke_image(docker)

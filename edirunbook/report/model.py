@@ -282,6 +282,9 @@ class Stopwatch:
             raise ReportError(f"stopwatch {name!r} is already running: stop it before starting it again")
         self._started[name] = time.monotonic()
 
+    def running(self, name: str) -> bool:
+        return name in self._started
+
     def stop(self, name: str, target_seconds: float | None = None) -> float:
         if name not in self._started:
             running = ", ".join(sorted(self._started)) or "none"

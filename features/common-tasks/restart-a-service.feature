@@ -1,12 +1,13 @@
 @runbook:restart-a-service
 Feature: Restart a service
   `kubectl rollout restart` replaces every pod of a workload. The webserver's RollingUpdate
-  (maxSurge 1, maxUnavailable 0) must keep serving while it happens: not one failed request.
+  (maxSurge 1, maxUnavailable 0) must keep serving while it happens: not one failed HTTPS request through the
+  ingress, as the site's users send them.
 
   Scenario: Restarting the webserver replaces every pod without a failed request
     Given the Bots EDI deployment is healthy
     And the pods of deployment bots-webserver are noted
-    And requests to /health/ping are sent through the Service continuously
+    And requests to /health/ping are sent through the ingress continuously
     When the operator runs "kubectl rollout restart deployment/bots-webserver -n edi"
     And the operator runs "kubectl rollout status deployment/bots-webserver -n edi"
     Then deployment bots-webserver runs only new pods, all Ready, within 3m

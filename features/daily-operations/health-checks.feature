@@ -1,7 +1,8 @@
 @runbook:health-checks
 Feature: Morning health checks
   The runbook's five-minute morning checks, run as written: every pod Running, no errors in the
-  last day's logs, the engine's recent runs, and the data volume's usage.
+  last day's logs, the engine's recent runs, and the data volume's usage; and the site answering its users
+  over HTTPS through the ingress.
 
   @readonly
   Scenario: The morning checks find every pod Running and room on the data volume
@@ -11,6 +12,7 @@ Feature: Morning health checks
     When the operator runs "kubectl get jobs -n edi -l app=bots-edi"
     And the operator runs "kubectl exec -n edi deployment/bots-webserver -- df -h /home/bots/.bots"
     Then the data volume is less than 90% full
+    And GET /health/ping through the ingress answers 200
 
   Scenario: The day's error search: with a selector kubectl shows 10 lines a pod, so errors stay hidden
     Given the Bots EDI deployment is healthy

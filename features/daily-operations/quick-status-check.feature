@@ -2,8 +2,8 @@
 Feature: Quick status check
   The runbook's status script, saved as check-bots-status.sh exactly as written and run: every section it
   prints agrees with the cluster, and its health line tells a healthy webserver from one that is down.
-  The health line's curl goes to https://bots-edi.pminc.me, which env.yaml maps to this environment's
-  webserver Service until the ingress controller is part of it. The engine CronJob keeps 3 successful Jobs
+  The health line's curl goes to https://bots-edi.pminc.me through the cluster's ingress, with TLS: curl
+  reaches the name on this machine's loopback port and trusts the cluster's CA (env.yaml `ingress`). The engine CronJob keeps 3 successful Jobs
   (successfulJobsHistoryLimit), so after 4 runs "Recent Jobs" shows the 3 kept and the db-init Job.
 
   Scenario: Every section agrees with the cluster; the health line turns Unhealthy with the webserver down

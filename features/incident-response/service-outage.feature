@@ -1,9 +1,11 @@
 @runbook:service-outage @destructive @slow @rto:15m
 Feature: Service outage
-  The node's kubelet stops: the node goes NotReady and every Bots EDI pod leaves service, while the
-  containers keep running unmanaged. The runbook's four checks are run as written and each is shown for
-  what it reveals; the resolution for a NotReady node brings the service back, and the time from the
-  fault to every pod Ready again is compared with the runbook's 15 minutes.
+  Two outages, each found by the runbook's four checks run as written, each check shown for what it reveals,
+  and the time from the fault to the service back compared with the runbook's 15 minutes. The node's kubelet
+  stops: the node goes NotReady and every Bots EDI pod leaves service, while the containers keep running
+  unmanaged; the resolution for a NotReady node brings it back. And the Ingress breaks (its backend names a
+  Service port that does not exist): every pod is fine, the site is down for its users over HTTPS, and the
+  resolution "reapply correct ingress manifest" brings it back.
 
   Scenario: Every pod down with its node; the checks find the node, its kubelet is started again
     Given the Bots EDI deployment is healthy
@@ -30,5 +32,29 @@ Feature: Service outage
     Then every Bots EDI pod is Ready again within 15m
     When the operator runs "kubectl get nodes"
     Then the output shows the node Ready
+    When the operator runs "kubectl describe ingress bots-edi-ingress -n edi"
+    Then the output shows the backend bots-webserver with 2 endpoints
+
+  Scenario: A broken Ingress; the ingress checks find it; the correct manifest reapplied brings the site back
+    Given the Bots EDI deployment is healthy
+    And GET /health/ping through the ingress answers 200
+    And the deployment's Ingress manifest is saved as "bots-edi-ingress.yaml"
+    When the Ingress's backend port is renamed to "web"
+    Then the site is unreachable through the ingress within 2m
+    And GET /health/ping answers 200
+    When the operator runs "kubectl get pods -n edi"
+    Then the output lists every Bots EDI pod as Running and Ready
+    When the operator runs "kubectl get nodes"
+    Then the output shows the node Ready
+    When the operator runs "kubectl get ingress -n edi"
+    Then the output contains "bots-edi-ingress"
+    # Every pod Ready and the node Ready, yet the backend lists no endpoints: the Ingress names a port
+    # (web) the Service does not have (http).
+    When the operator runs "kubectl describe ingress bots-edi-ingress -n edi"
+    Then the output shows the backend bots-webserver with no endpoints
+    And the output contains "bots-webserver:web ()"
+    # Resolution: "If ingress misconfigured: reapply correct ingress manifest".
+    When the operator runs "kubectl apply -f bots-edi-ingress.yaml -n edi"
+    Then GET /health/ping through the ingress answers 200 within 15m
     When the operator runs "kubectl describe ingress bots-edi-ingress -n edi"
     Then the output shows the backend bots-webserver with 2 endpoints

@@ -1,8 +1,15 @@
 @runbook:performance-degradation
 Feature: Performance degradation
-  The runbook's investigation: the database's running queries through dbshell, and a write test on the data
-  volume. Without -it, kubectl exec does not pass the terminal to dbshell: it ends at once, and the query the
+  The runbook's investigation: the pods' resource usage from metrics-server, the database's running queries
+  through dbshell, and a write test on the data volume. Without -it, kubectl exec does not pass the terminal to dbshell: it ends at once, and the query the
   operator types lands in their own shell. The write test leaves 100 MB on the production data volume.
+
+  @readonly
+  Scenario: kubectl top shows every Bots EDI pod's CPU and memory
+    Given the Bots EDI deployment is healthy
+    And metrics-server has figures for every running Bots EDI pod within 2m
+    When the operator runs "kubectl top pods -n edi"
+    Then the output lists every running Bots EDI pod with its CPU and memory
 
   @readonly
   Scenario: The runbook's dbshell command, as written, ends before the query can be typed

@@ -78,9 +78,9 @@ def test_slug(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(("step", "opened"), [
-    ('the operator opens "https://bots-edi.pminc.me" in a browser and logs in', "http://127.0.0.1:18080"),
+    ('the operator opens "https://bots-edi.pminc.me" in a browser and logs in', "https://bots-edi.pminc.me:18443"),
     ('the operator opens "https://bots-edi.pminc.me/admin/" in a browser and logs in',
-     "http://127.0.0.1:18080/admin/"),
+     "https://bots-edi.pminc.me:18443/admin/"),
 ])
 def test_the_runbooks_url_opens_the_kind_environments_web_ui(tmp_path: Path, step: str, opened: str) -> None:
     match = OPERATOR_OPENS.fullmatch(step)

@@ -110,6 +110,7 @@ def test_cluster_config_renders_absolute_paths(tmp_path: Path, monkeypatch: pyte
     assert "${" not in text
     assert f"hostPath: {tmp_path}/volumes/bots-data" in text
     assert "hostPort: 18080" in text
+    assert "hostPort: 18443" in text
     assert "restrict_oom_score_adj = true" in text
 
 

@@ -487,7 +487,8 @@ def test_a_session_that_finds_the_target_deployed_but_not_seeded_seeds_it(
         return []
 
     monkeypatch.setattr(deploy, "seed", seed)
-    state = {"cluster": "edirunbook", "target": "team", "app_image": "edirunbook/target-team:abc", "seeded": None}
+    state = {"cluster": "edirunbook", "target": "team", "app_image": "edirunbook/target-team:abc", "seeded": None,
+             "cluster_config": "0123abcd"}
     env = SimpleNamespace(read_state=lambda: state, kubeconfig=kubeconfig, cluster_exists=lambda docker: True)
     environment._bring_up(env, seeded_target)  # type: ignore[arg-type]
     assert seeded == ["route-plugin"]
