@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import ssl
+from typing import Any
 
 import httpx
 import pytest
@@ -66,6 +67,42 @@ def site_unreachable(ctx: ScenarioContext, request: pytest.FixtureRequest, timeo
     took = wait_for("the site to become unreachable through the ingress", probe, timeout=parse_duration(timeout),
                     interval=1)
     record_duration(request, "outage detected (site unreachable through the ingress)", took)
+
+
+@then("every Ingress routes to a port its Service has, with TLS from a Secret a Certificate issues")
+def ingresses_route_to_existing_ports(ctx: ScenarioContext) -> None:
+    """Each live Ingress's backends name a Service of the namespace and a port it has (by name or number), and
+    each TLS secretName is the spec.secretName of a live cert-manager Certificate."""
+    bots = ctx.bots
+    ingresses = json.loads(bots.kubectl_run("get", "ingress", "-n", bots.namespace, "-o", "json"))["items"]
+    services = {s["metadata"]["name"]: s for s in
+                json.loads(bots.kubectl_run("get", "service", "-n", bots.namespace, "-o", "json"))["items"]}
+    issued = {c["spec"].get("secretName") for c in
+              json.loads(bots.kubectl_run("get", "certificate", "-n", bots.namespace, "-o", "json"))["items"]}
+    assert ingresses, f"namespace {bots.namespace} has no Ingress"
+    problems = []
+    for ing in ingresses:
+        ref = f"ingress/{ing['metadata']['name']}"
+        spec = ing.get("spec", {})
+        backends = [path["backend"] for rule in spec.get("rules", []) for path in rule.get("http", {}).get("paths", [])]
+        backends += [spec["defaultBackend"]] if spec.get("defaultBackend") else []
+        for backend in backends:
+            service, port = backend["service"]["name"], backend["service"].get("port", {})
+            wanted = port.get("name") or port.get("number")
+            found = services.get(service)
+            if found is None:
+                problems.append(f"{ref}: backend {service}:{wanted} names a Service the namespace does not have")
+                continue
+            ports = found["spec"].get("ports", [])
+            if not any(wanted in (p.get("name"), p.get("port")) for p in ports):
+                have = ", ".join(str(p.get("name") or p.get("port")) for p in ports)
+                problems.append(f"{ref}: backend {service}:{wanted} names a port Service {service} does not have "
+                                f"(it has {have})")
+        for tls in spec.get("tls", []):
+            if tls.get("secretName") not in issued:
+                problems.append(f"{ref}: TLS secret {tls.get('secretName')} is issued by no Certificate of the "
+                                f"namespace (they issue {', '.join(sorted(map(str, issued))) or 'nothing'})")
+    assert not problems, "\n".join(problems)
 
 
 # ---- faults on the Ingress ----------------------------------------------------------------------------------
@@ -167,12 +204,32 @@ def certificate_ready(ctx: ScenarioContext, request: pytest.FixtureRequest, name
     """cert-manager's Ready condition of the Certificate is True (its Secret holds a valid certificate)."""
     def probe() -> Observation:
         found = json.loads(ctx.bots.kubectl_run("get", "certificate", name, "-n", ctx.bots.namespace, "-o", "json"))
-        conditions = {c["type"]: c for c in found.get("status", {}).get("conditions", [])}
-        ready = conditions.get("Ready", {})
-        return Observation(ready.get("status") == "True", f"Ready {ready.get('status')}: {ready.get('message')}")
+        ready = _condition(found, "Ready")
+        seen = f"Ready {ready.get('status')}: {ready.get('message')}"
+        if ready.get("status") != "True":
+            seen += _request_state(ctx, name)
+        return Observation(ready.get("status") == "True", seen)
 
     took = wait_for(f"certificate {name} to be Ready", probe, timeout=parse_duration(timeout), interval=1)
     record_duration(request, f"certificate {name} Ready", took)
+
+
+def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next((c for c in obj.get("status", {}).get("conditions", []) if c.get("type") == kind), {})
+
+
+def _request_state(ctx: ScenarioContext, certificate: str) -> str:
+    """The newest CertificateRequest of the Certificate and its Ready condition (an issuer that does not exist or
+    refuses says so there)."""
+    requests = json.loads(ctx.bots.kubectl_run("get", "certificaterequest", "-n", ctx.bots.namespace, "-o", "json"))
+    mine = [r for r in requests["items"] if any(o.get("name") == certificate
+                                                 for o in r["metadata"].get("ownerReferences", []))]
+    if not mine:
+        return "; no CertificateRequest yet"
+    newest = max(mine, key=lambda r: r["metadata"]["creationTimestamp"])
+    ready = _condition(newest, "Ready")
+    return (f"; certificaterequest/{newest['metadata']['name']} Ready {ready.get('status')} ({ready.get('reason')}): "
+            f"{ready.get('message')}")
 
 
 # ---- kubectl top ----------------------------------------------------------------------------------------------

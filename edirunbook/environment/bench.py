@@ -37,6 +37,8 @@ def run_bench(env: KindEnvironment) -> list[tuple[str, str]]:
         ("warm env up: database ready", f"{timings['database_ready']:.1f}s"),
         ("warm env up: node Ready + database ready", f"{ready:.1f}s"),
         ("warm env up: cluster DNS (CoreDNS) Ready", f"{timings['dns_ready']:.1f}s"),
+        ("warm env up: add-ons loaded, applied, Ready (ingress, cert-manager, metrics-server)",
+         f"{timings['addons']:.1f}s"),
         ("warm env up: whole command (incl. cache checks)", f"{timings['total']:.1f}s"),
         ("ratio to bare kind create (target <= 2.0x)",
          f"{ratio:.2f}x {'OK' if ratio <= TARGET_RATIO else 'OVER TARGET'}"),

@@ -31,6 +31,9 @@ Feature: Deployment conforms to the runbook
       | certificate/bots-edi-ingress | spec.issuerRef.kind  | ClusterIssuer    |
       | certificate/bots-edi-ingress | spec.issuerRef.name  | letsencrypt-prod |
 
+  Scenario: The Ingress routes the site to the webserver, with TLS from the Certificate's Secret
+    Then every Ingress routes to a port its Service has, with TLS from a Secret a Certificate issues
+
   Scenario: The probes check health, with the documented timings
     Then the live objects have:
       | object                    | field                                                        | expected        |
