@@ -10,10 +10,10 @@ tag come from there), the Go main package is compiled into a FROM-scratch image 
 inputs (gobuild.py, images.py), and environments/kind/addons/<name>/ is the kustomization applied. Patches in
 images/addons/<name>/patches/ (zero-context, each saying what it fixes) are applied to a copy of the upstream
 module, which the build uses in its place (`go build -modfile` with a replace line): the checked-in go.mod
-stays as upstream resolves it. Where a
-kustomization uses upstream's own manifests, `upstream` is linked to the module's directory in the Go module
-cache when it is applied, so no upstream text is kept in this repository; the same holds for CRDs, applied
-server-side from the module (cert-manager's are too large for a client-side apply's annotation).
+stays as upstream resolves it. Where a kustomization uses upstream's own manifests, `upstream` is linked to the
+module's directory in the Go module cache when it is applied, so no upstream text is kept in this repository;
+the same holds for CRDs, applied server-side from the module (cert-manager's are too large for a client-side
+apply's annotation).
 """
 from __future__ import annotations
 
@@ -64,10 +64,6 @@ class Addon:
     @property
     def version(self) -> str:
         return required_version(self.recipe / "go.mod", self.module)
-
-    @property
-    def ref(self) -> str:
-        return f"{self.image}:{self.version}"
 
 
 ADDONS = (

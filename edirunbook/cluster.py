@@ -200,6 +200,16 @@ def deployment_summary(api: ApiClient, namespace: str, names: list[str] | None =
     return Observation(done, "\n".join(rows) or f"no deployments in {namespace}")
 
 
+def put_secret(core: client.CoreV1Api, namespace: str, body: client.V1Secret) -> None:
+    """Create the Secret, or replace it when it exists."""
+    try:
+        core.replace_namespaced_secret(body.metadata.name, namespace, body)
+    except client.ApiException as error:
+        if error.status != 404:
+            raise
+        core.create_namespaced_secret(namespace, body)
+
+
 def wait_deployments_ready(api: ApiClient, namespace: str, names: list[str] | None = None, *,
                            timeout: float) -> float:
     what = f"deployments {', '.join(names) if names else 'all'} in {namespace} to be Ready"

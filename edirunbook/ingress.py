@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from kubernetes import client
 
-from edirunbook import paths
+from edirunbook import cluster, paths
 from edirunbook.environment.config import EnvConfig
 from edirunbook.process import run, step
 
@@ -88,12 +88,7 @@ def install_issuer(api: client.ApiClient, kubeconfig: Path) -> None:
                            type="kubernetes.io/tls",
                            string_data={"tls.crt": cert_pem.decode(), "tls.key": key_pem.decode()})
     with step(f"installing this checkout's CA ({paths.shown(ca_files()[0])}) and ClusterIssuer letsencrypt-prod"):
-        try:
-            core.replace_namespaced_secret(CA_SECRET, ISSUER_NAMESPACE, body)
-        except client.ApiException as error:
-            if error.status != 404:
-                raise
-            core.create_namespaced_secret(ISSUER_NAMESPACE, body)
+        cluster.put_secret(core, ISSUER_NAMESPACE, body)
         run([str(paths.bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig), "apply", "-f",
              str(ISSUER_MANIFEST)], timeout=120)
 

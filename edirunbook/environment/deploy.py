@@ -102,14 +102,8 @@ def secret_data(env: KindEnvironment, creds: Credentials, target: Target | None 
 
 
 def apply_secret(core: client.CoreV1Api, namespace: str, name: str, data: dict[str, str]) -> None:
-    body = client.V1Secret(metadata=client.V1ObjectMeta(name=name, labels={"app": "bots-edi"}),
-                           string_data=data, type="Opaque")
-    try:
-        core.replace_namespaced_secret(name, namespace, body)
-    except client.ApiException as error:
-        if error.status != 404:
-            raise
-        core.create_namespaced_secret(namespace, body)
+    metadata = client.V1ObjectMeta(name=name, labels={"app": "bots-edi"})
+    cluster.put_secret(core, namespace, client.V1Secret(metadata=metadata, string_data=data, type="Opaque"))
 
 
 def ensure_namespace(core: client.CoreV1Api, namespace: str) -> None:

