@@ -121,13 +121,6 @@ def rename_backend_port(ctx: ScenarioContext, stopwatch: Stopwatch, name: str) -
     stopwatch.start("recovery")
 
 
-@when(parsers.parse('the Ingress\'s class is changed to "{name}"'))
-def change_class(ctx: ScenarioContext, stopwatch: Stopwatch, name: str) -> None:
-    """The fault: the Ingress names a class no controller here serves; the `recovery` time starts."""
-    _patch_ingress(ctx, [{"op": "replace", "path": "/spec/ingressClassName", "value": name}])
-    stopwatch.start("recovery")
-
-
 @given(parsers.parse('the deployment\'s Ingress manifest is saved as "{name}"'))
 def save_ingress_manifest(ctx: ScenarioContext, name: str) -> None:
     """The Ingress as the deployment's manifests have it, written to the operator's working directory (the file
