@@ -28,7 +28,8 @@ BRIDGE = "edirb0"
 BRIDGE_ADDRESS = "10.213.0.1/24"
 SHIM_RUNTIME = "edirunbook-runc"
 DEFAULT_SOCKET = Path("/var/run/docker.sock")
-MIN_FREE_GIB = 15
+# a cold build: Kubernetes and the cluster add-ons (Traefik alone: 3 GiB of modules, 4.6 GiB of build cache)
+MIN_FREE_GIB = 25
 
 
 @dataclass(frozen=True)
