@@ -91,6 +91,7 @@ def required_version(go_mod: Path, module: str) -> str:
     return match.group(1)
 
 
+@functools.cache  # one `go list` per module and process: the CRDs and the kustomization both ask
 def module_dir(go_mod_dir: Path, module: str) -> Path:
     """The upstream module's directory in the Go module cache (downloaded if missing), as go.mod resolves it."""
     try:
