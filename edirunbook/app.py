@@ -5,6 +5,7 @@ operator's commands take). Every wait has a timeout and reports what it last saw
 """
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import threading
@@ -148,6 +149,12 @@ class Bots:
             raise
         obj["kind"] = kind_name
         return obj
+
+    def kubectl_json(self, kind: str, name: str = "") -> dict[str, Any]:
+        """`kubectl get <kind> [name] -n <namespace> -o json`, parsed: for kinds the typed client has no reader
+        for (cert-manager's Certificates), or a whole list (`items`)."""
+        return dict(json.loads(self.kubectl_run("get", kind, *([name] if name else []), "-n", self.namespace,
+                                                "-o", "json")))
 
     def workload_images(self) -> dict[str, list[str]]:
         """The images each Bots EDI workload's pod template runs: deployment/<name> and cronjob/bots-engine."""
