@@ -3,17 +3,21 @@
 - Traefik v3.6 with its Ingress-NGINX provider: serves the deployment's Ingress (class `nginx`) over HTTPS;
 - a cert-manager controller (our own main on cert-manager's controller packages): issues the Ingress's TLS
   Secret from the Certificate in environments/base/tls, signed by a CA this checkout makes (ingress.py);
-- metrics-server: `kubectl top`.
+- metrics-server: `kubectl top`;
+- the snapshot controller and its CRDs, and our own CSI hostpath driver (images/addons/csi-hostpath) with the
+  upstream provisioner, resizer and snapshotter sidecars: the default StorageClass (volumes that fill up with a
+  real ENOSPC at their size and grow online) and the VolumeSnapshotClass `csi-snapclass`.
 
-Each add-on is data: images/addons/<name>/go.mod pins the upstream module (the version shown and the image
-tag come from there), the Go main package is compiled into a FROM-scratch image cached by the hash of its
-inputs (gobuild.py, images.py), and environments/kind/addons/<name>/ is the kustomization applied. Patches in
-images/addons/<name>/patches/ (zero-context, each saying what it fixes) are applied to a copy of the upstream
-module, which the build uses in its place (`go build -modfile` with a replace line): the checked-in go.mod
-stays as upstream resolves it. Where a kustomization uses upstream's own manifests, `upstream` is linked to the
-module's directory in the Go module cache when it is applied, so no upstream text is kept in this repository;
-the same holds for CRDs, applied server-side from the module (cert-manager's are too large for a client-side
-apply's annotation).
+Each add-on is data: its programs are Go main packages, each compiled into a FROM-scratch image. A program's
+recipe, images/addons/<recipe>/go.mod, pins the upstream module (the version shown and the image tag come from
+there; a program of our own states its version); the main packages of one recipe are compiled together and
+cached by the hash of their inputs (gobuild.py, images.py), and environments/kind/addons/<name>/ is the
+kustomization applied. Patches in images/addons/<recipe>/patches/ (zero-context, each saying what it fixes) are
+applied to a copy of the upstream module, which the build uses in its place (`go build -modfile` with a replace
+line): the checked-in go.mod stays as upstream resolves it. Where a kustomization uses upstream's own manifests,
+`upstream` is linked to the first program's module directory in the Go module cache when it is applied, so no
+upstream text is kept in this repository; the same holds for CRDs, applied server-side from their module
+(cert-manager's are too large for a client-side apply's annotation).
 """
 from __future__ import annotations
 
@@ -37,42 +41,84 @@ MANIFESTS = paths.ENVIRONMENTS_DIR / "kind" / "addons"
 
 
 @dataclass(frozen=True)
-class Addon:
-    name: str  # images/addons/<name>, environments/kind/addons/<name>
-    module: str  # the upstream module images/addons/<name>/go.mod requires
-    package: str  # the Go main package compiled ("." for our own main in images/addons/<name>)
+class Program:
+    """One Go main package, compiled into one FROM-scratch image."""
+
+    recipe: str  # images/addons/<recipe>: the Go module that pins `module`
+    module: str  # the upstream module the main package comes from
+    package: str  # the main package compiled ("." for our own main in the recipe)
     image: str  # the repository the manifests name (never pulled: loaded into the node)
-    namespace: str
-    deployments: tuple[str, ...]
-    crds: str = ""  # directory of CRDs inside the upstream module, applied server-side before the kustomization
+    own_version: str = ""  # a program of our own has no upstream version to show
 
     @property
-    def recipe(self) -> Path:
-        return RECIPES / self.name
+    def recipe_dir(self) -> Path:
+        return RECIPES / self.recipe
 
     @property
     def binary(self) -> str:
         """What `go build -o dir/` names the main package's binary: the last element of its import path."""
         if self.package == ".":
-            return module_path(self.recipe / "go.mod").rsplit("/", 1)[-1]
+            return module_path(self.recipe_dir / "go.mod").rsplit("/", 1)[-1]
         return self.package.rstrip("/").rsplit("/", 1)[-1]
 
     @property
-    def patches(self) -> list[Path]:
-        return sorted((self.recipe / "patches").glob("*.patch"))
+    def version(self) -> str:
+        return self.own_version or required_version(self.recipe_dir / "go.mod", self.module)
+
+
+@dataclass(frozen=True)
+class Crds:
+    """CustomResourceDefinitions kept in an upstream module, applied server-side before the add-on."""
+
+    recipe: str  # the recipe whose go.mod pins `module`
+    module: str
+    directory: str  # inside the module
+
+    def files(self) -> list[Path]:
+        """The directory's manifests (a kustomization.yaml beside them is no CRD: `kubectl wait` has no -k)."""
+        found = sorted((module_dir(RECIPES / self.recipe, self.module) / self.directory).glob("*.yaml"))
+        return [path for path in found if path.name != "kustomization.yaml"]
+
+
+@dataclass(frozen=True)
+class Addon:
+    name: str  # environments/kind/addons/<name>
+    namespace: str
+    deployments: tuple[str, ...]
+    programs: tuple[Program, ...]
+    crds: Crds | None = None
 
     @property
     def version(self) -> str:
-        return required_version(self.recipe / "go.mod", self.module)
+        return self.programs[0].version
 
 
+TRAEFIK = "github.com/traefik/traefik/v3"
+CERT_MANAGER = "github.com/cert-manager/cert-manager"
+METRICS_SERVER = "sigs.k8s.io/metrics-server"
+SNAPSHOTTER = "github.com/kubernetes-csi/external-snapshotter/v8"
 ADDONS = (
-    Addon("traefik", "github.com/traefik/traefik/v3", "github.com/traefik/traefik/v3/cmd/traefik",
-          "edirunbook/traefik", "ingress-traefik", ("traefik",)),
-    Addon("cert-manager", "github.com/cert-manager/cert-manager", ".", "edirunbook/cert-manager-controller",
-          "cert-manager", ("cert-manager",), crds="deploy/crds"),
-    Addon("metrics-server", "sigs.k8s.io/metrics-server", "sigs.k8s.io/metrics-server/cmd/metrics-server",
-          "edirunbook/metrics-server", "kube-system", ("metrics-server",)),
+    Addon("traefik", "ingress-traefik", ("traefik",),
+          (Program("traefik", TRAEFIK, f"{TRAEFIK}/cmd/traefik", "edirunbook/traefik"),)),
+    Addon("cert-manager", "cert-manager", ("cert-manager",),
+          (Program("cert-manager", CERT_MANAGER, ".", "edirunbook/cert-manager-controller"),),
+          crds=Crds("cert-manager", CERT_MANAGER, "deploy/crds")),
+    Addon("metrics-server", "kube-system", ("metrics-server",),
+          (Program("metrics-server", METRICS_SERVER, f"{METRICS_SERVER}/cmd/metrics-server",
+                   "edirunbook/metrics-server"),)),
+    Addon("snapshot-controller", "kube-system", ("snapshot-controller",),
+          (Program("snapshot-controller", SNAPSHOTTER, f"{SNAPSHOTTER}/cmd/snapshot-controller",
+                   "edirunbook/snapshot-controller"),),
+          crds=Crds("snapshot-controller", "github.com/kubernetes-csi/external-snapshotter/client/v8", "config/crd")),
+    Addon("csi-hostpath", "kube-system", ("csi-hostpath",), (
+        Program("csi-hostpath", "edirunbook.local/csi-hostpath", ".", "edirunbook/csi-hostpath", own_version="0.1.0"),
+        Program("csi-sidecars", "github.com/kubernetes-csi/external-provisioner/v5",
+                "github.com/kubernetes-csi/external-provisioner/v5/cmd/csi-provisioner", "edirunbook/csi-provisioner"),
+        Program("csi-sidecars", "github.com/kubernetes-csi/external-resizer",
+                "github.com/kubernetes-csi/external-resizer/cmd/csi-resizer", "edirunbook/csi-resizer"),
+        Program("snapshot-controller", SNAPSHOTTER, f"{SNAPSHOTTER}/cmd/csi-snapshotter",
+                "edirunbook/csi-snapshotter"),
+    )),
 )
 
 
@@ -107,59 +153,76 @@ def module_dir(go_mod_dir: Path, module: str) -> Path:
     return Path(directory)
 
 
+def programs() -> dict[str, Program]:
+    """Every add-on's programs by image repository."""
+    return {program.image: program for addon in ADDONS for program in addon.programs}
+
+
 def build(docker: Docker) -> dict[str, str]:
-    """Every add-on's image in the suite's Docker daemon; {name: ref}. The tag is the upstream version and the
-    hash of the build's inputs, so a rebuilt image changes the Deployment that runs it (and rolls it)."""
+    """Every add-on program's image in the suite's Docker daemon; {image repository: ref}. The main packages of
+    one recipe are compiled together. The tag is the program's version and the hash of its recipe's build
+    inputs, so a rebuilt image changes the Deployment that runs it (and rolls it)."""
+    by_recipe: dict[str, list[Program]] = {}
+    for program in programs().values():
+        by_recipe.setdefault(program.recipe, []).append(program)
     built = {}
-    for addon in ADDONS:
-        out = gobuild.module_binary(addon.name, addon.recipe, addon.package, addon.binary,
-                                    prepare=functools.partial(patched_module_flags, addon))
-        ref = f"{addon.image}:{addon.version}-{out.key}"
-        images.scratch_image(docker, out / addon.binary, out.key, ref)
-        built[addon.name] = ref
+    for recipe, members in by_recipe.items():
+        first = members[0]
+        out = gobuild.module_binaries(recipe, first.recipe_dir, [p.package for p in members],
+                                      [p.binary for p in members],
+                                      prepare=functools.partial(patched_module_flags, first))
+        for program in members:
+            ref = f"{program.image}:{program.version}-{out.key}"
+            images.scratch_image(docker, out / program.binary, out.key, ref)
+            built[program.image] = ref
     return built
 
 
-def patched_module_flags(addon: Addon) -> list[str]:
-    """`go build` flags that use a patched copy of the upstream module (none when the add-on has no patches)."""
-    if not addon.patches:
+def patches(program: Program) -> list[Path]:
+    return sorted((program.recipe_dir / "patches").glob("*.patch"))
+
+
+def patched_module_flags(program: Program) -> list[str]:
+    """`go build` flags that use a patched copy of the upstream module (none when the recipe has no patches)."""
+    if not patches(program):
         return []
-    work = paths.cache_dir() / "go" / "patched" / f"{addon.name}-{addon.version}"
+    work = paths.cache_dir() / "go" / "patched" / f"{program.recipe}-{program.version}"
     shutil.rmtree(work, ignore_errors=True)
     source = work / "module"
-    shutil.copytree(module_dir(addon.recipe, addon.module), source)
+    shutil.copytree(module_dir(program.recipe_dir, program.module), source)
     for item in [source, *source.rglob("*")]:
         item.chmod(item.stat().st_mode | 0o200)  # the module cache's copies are read-only
     environ = {"GIT_CEILING_DIRECTORIES": str(work)}  # a plain patch: no repository around it
-    for patch in addon.patches:
+    for patch in patches(program):
         try:
             run(["git", "apply", "--unidiff-zero", "--whitespace=nowarn", str(patch)], cwd=source, env=environ)
         except CommandFailed as error:
-            raise BuildError(f"the patch {paths.shown(patch)} does not apply to {addon.module}@{addon.version}: "
+            raise BuildError(f"the patch {paths.shown(patch)} does not apply to {program.module}@{program.version}: "
                              f"{' '.join(error.output.split())[:300]}") from None
     modfile = work / "go.mod"
-    modfile.write_text((addon.recipe / "go.mod").read_text() + f"\nreplace {addon.module} => {source}\n")
-    shutil.copy2(addon.recipe / "go.sum", work / "go.sum")
+    modfile.write_text((program.recipe_dir / "go.mod").read_text() + f"\nreplace {program.module} => {source}\n")
+    shutil.copy2(program.recipe_dir / "go.sum", work / "go.sum")
     return [f"-modfile={modfile}"]
 
 
-def rendered_kustomization(addon: Addon, ref: str) -> Path:
-    """environments/kind/addons/<name> copied under .state with `upstream` linked to the module's directory, inside
-    a kustomization that sets the image to `ref` (the manifests name the repository with the upstream version)."""
+def rendered_kustomization(addon: Addon, refs: dict[str, str]) -> Path:
+    """environments/kind/addons/<name> copied under .state with `upstream` linked to its first program's module
+    directory, inside a kustomization that sets each program's image to its ref in `refs` (by repository)."""
     target = paths.state_dir() / "addons" / addon.name
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(MANIFESTS / addon.name, target / "base")
-    (target / "base" / "upstream").symlink_to(module_dir(addon.recipe, addon.module), target_is_directory=True)
-    repository, tag = ref.rsplit(":", 1)
+    first = addon.programs[0]
+    (target / "base" / "upstream").symlink_to(module_dir(first.recipe_dir, first.module), target_is_directory=True)
+    tags = [refs[program.image].rsplit(":", 1) for program in addon.programs]
     (target / "kustomization.yaml").write_text(yaml.safe_dump({
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": ["base"],
-        "images": [{"name": repository, "newTag": tag}]}, sort_keys=False))
+        "images": [{"name": repository, "newTag": tag} for repository, tag in tags]}, sort_keys=False))
     return target
 
 
 def install(kubeconfig: Path, refs: dict[str, str], *, timeout: float) -> dict[str, float]:
-    """Apply every add-on (CRDs first) with its image `refs[name]`, and wait until its Deployments are Ready;
-    {name: seconds}."""
+    """Apply every add-on (CRDs first) with its programs' images `refs[repository]`, and wait until its
+    Deployments are Ready; {name: seconds}."""
     kubectl = [str(paths.bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig)]
     api = cluster.connect(kubeconfig)
     timings = {}
@@ -168,11 +231,10 @@ def install(kubeconfig: Path, refs: dict[str, str], *, timeout: float) -> dict[s
         with step(f"applying add-on {addon.name} {addon.version} (environments/kind/addons/{addon.name})"):
             try:
                 if addon.crds:
-                    crds = module_dir(addon.recipe, addon.module) / addon.crds
-                    run([*kubectl, "apply", "--server-side", "--force-conflicts", "-f", str(crds)], timeout=300)
-                    run([*kubectl, "wait", "--for=condition=Established", "--timeout=120s", "-f", str(crds)],
-                        timeout=180)
-                run([*kubectl, "apply", "-k", str(rendered_kustomization(addon, refs[addon.name]))], timeout=300)
+                    files = [arg for path in addon.crds.files() for arg in ("-f", str(path))]
+                    run([*kubectl, "apply", "--server-side", "--force-conflicts", *files], timeout=300)
+                    run([*kubectl, "wait", "--for=condition=Established", "--timeout=120s", *files], timeout=180)
+                run([*kubectl, "apply", "-k", str(rendered_kustomization(addon, refs))], timeout=300)
             except CommandFailed as error:
                 raise EnvironmentNotReady(f"add-on {addon.name} could not be applied:\n{error}") from None
         timings[addon.name] = time.monotonic() - started
@@ -180,4 +242,3 @@ def install(kubeconfig: Path, refs: dict[str, str], *, timeout: float) -> dict[s
         with step(f"waiting for add-on {addon.name} ({', '.join(addon.deployments)} in {addon.namespace})"):
             cluster.wait_deployments_ready(api, addon.namespace, list(addon.deployments), timeout=timeout)
     return timings
-

@@ -94,11 +94,12 @@ def small_binary(name: str) -> GoOutput:
     return _go_build(name, MODULES / name, ["."], [name])
 
 
-def module_binary(name: str, module: Path, package: str, binary: str,
-                  prepare: Callable[[], list[str]] | None = None) -> GoOutput:
-    """A cluster add-on's main package (upstream's or our own), built in its module images/addons/<name>;
-    `prepare` runs only when it must be compiled and returns extra `go build` flags (a patched module)."""
-    return _go_build(name, module, [package], [binary], prepare=prepare)
+def module_binaries(name: str, module: Path, packages: list[str], binaries: list[str],
+                    prepare: Callable[[], list[str]] | None = None) -> GoOutput:
+    """Cluster add-on main packages (upstream's or our own), built together in their module
+    images/addons/<name>; `prepare` runs only when they must be compiled and returns extra `go build` flags (a
+    patched module)."""
+    return _go_build(name, module, packages, binaries, prepare=prepare)
 
 
 def kind_binary() -> Path:

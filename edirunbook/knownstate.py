@@ -20,6 +20,7 @@ TEMPLATE = "pod-template"
 EXTRA_CRONJOBS = "extra-cronjobs"
 EXTRA_PODS = "extra-pods"
 CLAIMS = "claims"
+EXTRA_STORAGE = "extra-storage"
 INBOUND = "inbound-files"
 INGRESS = "ingress"
 NORMALISATIONS = frozenset({ENGINE_SCHEDULE, ENGINE_JOBS})

@@ -8,10 +8,15 @@ import shlex
 
 from pytest_bdd import given, parsers, then, when
 
+from edirunbook import storage
 from fixtures.scenario import ScenarioContext
 
-# The backup volume (bots-backup-pvc) as the kind node holds it (environments/kind/backup-pv.yaml).
-BACKUP_DIR = "/var/local/edirunbook/backup"
+BACKUP_CLAIM = "bots-backup-pvc"
+
+
+def _backup_dir(ctx: ScenarioContext) -> str:
+    """The backup volume's directory on the kind node (edirunbook/storage.py)."""
+    return storage.claim_directory(ctx.bots.core, ctx.bots.namespace, BACKUP_CLAIM)
 
 
 def _on_node(ctx: ScenarioContext, command: str) -> str:
@@ -22,13 +27,13 @@ def _on_node(ctx: ScenarioContext, command: str) -> str:
 
 def _backups(ctx: ScenarioContext) -> dict[str, int]:
     """backup-*.json on the backup volume: name -> size."""
-    listing = _on_node(ctx, f"cd {BACKUP_DIR} && find . -maxdepth 1 -name 'backup-*.json' -printf '%f %s\\n'")
+    listing = _on_node(ctx, f"cd {_backup_dir(ctx)} && find . -maxdepth 1 -name 'backup-*.json' -printf '%f %s\\n'")
     return {name: int(size) for name, size in (line.split() for line in listing.splitlines())}
 
 
 def _newest(ctx: ScenarioContext) -> tuple[str, int]:
     found = _backups(ctx)
-    assert found, f"the backup volume has no backup-*.json: {_on_node(ctx, f'ls -la {BACKUP_DIR}')}"
+    assert found, f"the backup volume has no backup-*.json: {_on_node(ctx, f'ls -la {_backup_dir(ctx)}')}"
     name = max(found)  # backup-YYYYmmdd-HHMMSS.json: the name orders them by time
     return name, found[name]
 
@@ -36,7 +41,7 @@ def _newest(ctx: ScenarioContext) -> tuple[str, int]:
 @given("the backup volume holds no backups")
 def no_backups(ctx: ScenarioContext) -> None:
     """Every backup-* file on bots-backup-pvc removed (earlier scenarios' backups)."""
-    _on_node(ctx, f"rm -f {BACKUP_DIR}/backup-*")
+    _on_node(ctx, f"rm -f {_backup_dir(ctx)}/backup-*")
 
 
 @then("the newest backup file is empty")
@@ -45,7 +50,7 @@ def newest_empty(ctx: ScenarioContext) -> None:
     it failed (the `[` that opens its list). It looks like a backup and holds nothing."""
     name, size = _newest(ctx)
     if size:
-        head = _on_node(ctx, f"head -c 200 {BACKUP_DIR}/{name}")
+        head = _on_node(ctx, f"head -c 200 {_backup_dir(ctx)}/{name}")
         assert head.strip() in ("", "["), f"{name} has {size} bytes, starting {head[:80]!r}"
 
 
@@ -59,11 +64,13 @@ def earlier_backups(ctx: ScenarioContext, old: int, recent: int) -> None:
     ages = [31 + 2 * n for n in range(old)] + [1 + 7 * n for n in range(recent)]
     assert all(age <= 29 for age in ages[old:]), "too many recent backups for 30 days"
     names = []
+    directory = _backup_dir(ctx)
     for age in ages:
         night = today - datetime.timedelta(days=age)
-        name = f"backup-{night:%Y%m%d-%H%M%S}.json"
-        result = ctx.env.kind.node_exec(f"cat > {BACKUP_DIR}/{name} && chown 10001:10001 {BACKUP_DIR}/{name} && "
-                                        f"touch -d {shlex.quote(night.isoformat())} {BACKUP_DIR}/{name}", input=dump)
+        path = f"{directory}/backup-{night:%Y%m%d-%H%M%S}.json"
+        name = path.rsplit("/", 1)[1]
+        result = ctx.env.kind.node_exec(f"cat > {path} && chown 10001:10001 {path} && "
+                                        f"touch -d {shlex.quote(night.isoformat())} {path}", input=dump)
         assert result.returncode == 0, result.stderr
         names.append(name)
     ctx.shell.values["old-backups"] = " ".join(names[:old])
@@ -89,7 +96,7 @@ def fetch_newest(ctx: ScenarioContext, name: str) -> None:
     """The newest backup-*.json, non-empty and a dumpdata list, copied into the operator's working directory."""
     newest, size = _newest(ctx)
     assert size > 0, f"the newest backup {newest} is empty"
-    content = _on_node(ctx, f"cat {BACKUP_DIR}/{newest}")
+    content = _on_node(ctx, f"cat {_backup_dir(ctx)}/{newest}")
     records = json.loads(content)
     assert any(r.get("model") == "bots.ta" for r in records), f"{newest} holds no bots.ta rows"
     ctx.workdir.mkdir(parents=True, exist_ok=True)

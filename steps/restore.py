@@ -1,4 +1,4 @@
-"""A data volume restored to a new claim: the claim emptied, the pods that mount it, the files the engine reads."""
+"""A data volume restored to a new claim: the pods that mount it, the files the engine reads."""
 from __future__ import annotations
 
 import time
@@ -9,37 +9,10 @@ from pytest_bdd import given, parsers, then
 from edirunbook import botsdb
 from fixtures.scenario import ScenarioContext
 
-# The pod the runbook's restore into a new claim makes (docs/runbook.md, Restore from Backup)
-RESTORE_POD = "bots-data-restore"
-
 
 def _mounts(pod: client.V1Pod, claim: str) -> bool:
     return any(v.persistent_volume_claim is not None and v.persistent_volume_claim.claim_name == claim
                for v in pod.spec.volumes or [])
-
-
-@given(parsers.parse("the claim {claim} is bound and empty"))
-def claim_bound_and_empty(ctx: ScenarioContext, claim: str) -> None:
-    """Bound to its volume, no running pod mounting it, the volume's directory on the node emptied (what an earlier
-    run restored into it): a new claim, as a storage class provisions one."""
-    core = ctx.bots.core
-    pvc = core.read_namespaced_persistent_volume_claim(claim, ctx.bots.namespace)
-    assert pvc.status.phase == "Bound", f"claim {claim} is {pvc.status.phase}, not Bound to its volume"
-    try:  # the restore pod of an interrupted earlier run
-        core.delete_namespaced_pod(RESTORE_POD, ctx.bots.namespace, grace_period_seconds=0)
-    except client.ApiException as error:
-        if error.status != 404:
-            raise
-    users = [p.metadata.name for p in core.list_namespaced_pod(ctx.bots.namespace).items
-             if _mounts(p, claim) and p.status.phase not in ("Succeeded", "Failed")
-             and p.metadata.name != RESTORE_POD]
-    assert not users, f"pods {', '.join(users)} mount claim {claim}: emptying it would take their files away"
-    volume = core.read_persistent_volume(pvc.spec.volume_name)
-    assert volume.spec.host_path is not None, f"{volume.metadata.name} is not a hostPath volume of the node"
-    directory = volume.spec.host_path.path
-    result = ctx.env.kind.node_exec(f"find {directory} -mindepth 1 -delete && find {directory} -mindepth 1")
-    assert result.returncode == 0 and not result.stdout.strip(), \
-        f"{directory} on the node (volume {volume.metadata.name}) is not empty:\n{result.stdout}{result.stderr}"
 
 
 @then(parsers.parse("every pod of deployment {name} mounts claim {claim}"))

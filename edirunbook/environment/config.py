@@ -43,8 +43,6 @@ class EnvConfig:
     cluster_name: str = "edirunbook"
     network: str = "edirunbook-kind"
     cluster_config: Path | None = None
-    data_volume_path: str = "/var/local/edirunbook/data"
-    data_volume_size: str = "256m"
     web_port: int = 18080
     # The site the runbook reaches through the Ingress (https://<ingress_host>), served by the cluster's ingress
     # controller on 127.0.0.1:<https_port> of this machine (kind's port mapping); the host name resolves there
@@ -85,7 +83,6 @@ def load(name: str | None = None, environments: Path | None = None) -> EnvConfig
 
 def _config(name: str, directory: Path, file: Path, data: dict[str, Any]) -> EnvConfig:
     kind = section(data, "kind", file)
-    volume = section(kind, "data_volume", file)
     return EnvConfig(
         name=name,
         directory=directory,
@@ -94,8 +91,6 @@ def _config(name: str, directory: Path, file: Path, data: dict[str, Any]) -> Env
         cluster_name=kind.get("cluster_name", "edirunbook"),
         network=kind.get("network", "edirunbook-kind"),
         cluster_config=directory / kind["config"] if kind.get("config") else None,
-        data_volume_path=volume.get("path", "/var/local/edirunbook/data"),
-        data_volume_size=volume.get("size", "256m"),
         web_port=int(kind.get("web_port", 18080)),
         ingress_host=str(section(data, "ingress", file).get("host", "bots-edi.pminc.me")),
         https_port=int(section(data, "ingress", file).get("https_port", 18443)),

@@ -38,10 +38,6 @@ from edirunbook.redaction import redact
 from edirunbook.target import Release, Target
 from edirunbook.waiting import Observation, wait_for
 
-# hostPath volumes of the kind overlay on the node itself (backup-pv.yaml, restored-pv.yaml), owned by the app's
-# user: kubelet applies no fsGroup to hostPath volumes
-NODE_DIRECTORIES = ("/var/local/edirunbook/backup", "/var/local/edirunbook/data-restored")
-APP_UID = "10001"
 CONFIG_CHANGED = re.compile(r"^(configmap/\S+) configured$", re.MULTILINE)
 
 
@@ -139,8 +135,6 @@ def deploy(env: KindEnvironment, target: Target | None = None) -> dict[str, floa
     with step(f"loading {ref} into the kind node (also as {rendering.CLUSTER_IMAGE})"):
         # the second name is what the manifests (and the runbook's own `:latest`) are mapped to
         env.kind(docker, "load", "docker-image", "--name", env.config.cluster_name, ref, rendering.CLUSTER_IMAGE)
-    for directory in NODE_DIRECTORIES:
-        docker.run("exec", env.node_container(), "install", "-d", "-o", APP_UID, "-g", APP_UID, directory)
     api = cluster.connect(env.kubeconfig)
     core = client.CoreV1Api(api)
     namespace = env.config.namespace

@@ -2,7 +2,6 @@
 
 - blackhole routes for the cluster's service and pod ranges, so a typo can never send traffic off the
   machine;
-- the size-limited tmpfs that backs the Bots data volume;
 - the kernel settings kubelet changes from inside a privileged node (they are the host's), recorded
   before and restored after.
 """
@@ -53,18 +52,3 @@ def remove_blackholes() -> None:
             run(["ip", "route", "del", "blackhole", cidr], check=False)
 
 
-def is_mounted(path: Path) -> bool:
-    return run(["mountpoint", "-q", str(path)], check=False).returncode == 0
-
-
-def mount_data_volume(path: Path, size: str) -> None:
-    """A tmpfs of `size` owned by the app's uid 10001 (fsGroup in the pod spec also covers it)."""
-    path.mkdir(parents=True, exist_ok=True)
-    if not is_mounted(path):
-        run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0775,uid=10001,gid=10001", "edirunbook-data",
-             str(path)])
-
-
-def unmount_data_volume(path: Path) -> None:
-    if is_mounted(path):
-        run(["umount", "-l", str(path)], check=False)

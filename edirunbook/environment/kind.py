@@ -29,7 +29,6 @@ class KindEnvironment:
         self.config = config
         self.state_file = paths.state_dir() / "environment.json"
         self.kubeconfig = paths.kubeconfig_path()
-        self.data_volume_host = paths.state_dir() / "volumes" / "bots-data"
         self.sysctl_record = paths.state_dir() / "host-sysctls.json"
 
     # ---- helpers -------------------------------------------------------------------------
@@ -50,8 +49,7 @@ class KindEnvironment:
     def rendered_cluster_config(self) -> Path:
         assert self.config.cluster_config is not None
         text = self.config.cluster_config.read_text()
-        values = {"DATA_VOLUME_HOST": str(self.data_volume_host), "DATA_VOLUME_NODE": self.config.data_volume_path,
-                  "WEB_PORT": str(self.config.web_port), "HTTPS_PORT": str(self.config.https_port)}
+        values = {"WEB_PORT": str(self.config.web_port), "HTTPS_PORT": str(self.config.https_port)}
         for key, value in values.items():
             text = text.replace("${" + key + "}", value)
         out = paths.state_dir() / "kind-cluster.yaml"
@@ -134,7 +132,7 @@ class KindEnvironment:
         cluster.wait_deployments_ready(api, "kube-system", ["coredns"], timeout=self.config.timeout("node_ready", 180))
         timings["dns_ready"] = time.monotonic() - t0
         t1 = time.monotonic()
-        self.install_addons(docker, {addon.name: built[addon.name] for addon in addons.ADDONS})
+        self.install_addons(docker, {image: built[image] for image in addons.programs()})
         timings["addons"] = time.monotonic() - t1
         db_thread.join(timeout=self.config.timeout("database_ready", 120) + 60)
         if "error" in db_result:
@@ -149,8 +147,9 @@ class KindEnvironment:
         return timings
 
     def install_addons(self, docker: Docker, refs: dict[str, str]) -> None:
-        """The ingress controller, cert-manager (with this checkout's CA as ClusterIssuer letsencrypt-prod) and
-        metrics-server: images loaded into the node (kind skips those already there), manifests applied, Ready."""
+        """The ingress controller, cert-manager (with this checkout's CA as ClusterIssuer letsencrypt-prod),
+        metrics-server and the CSI storage: images loaded into the node (kind skips those already there),
+        manifests applied, Ready."""
         with step(f"loading the add-on images into the kind node ({', '.join(refs.values())})"):
             self.kind(docker, "load", "docker-image", "--name", self.config.cluster_name, *refs.values())
         addons.install(self.kubeconfig, refs, timeout=self.config.timeout("pod_ready", 180))
@@ -170,11 +169,10 @@ class KindEnvironment:
 
     def prepare_host(self, docker: Docker) -> None:
         if os.geteuid() != 0:
-            raise SetupError("The kind environment changes host routes and mounts a size-limited volume, which "
-                             "needs root. Run `sudo make env-up`.")
+            raise SetupError("The kind environment changes host routes and kernel settings, which needs root. "
+                             "Run `sudo make env-up`.")
         hostprep.record_sysctls(self.sysctl_record)
         hostprep.add_blackholes()
-        hostprep.mount_data_volume(self.data_volume_host, self.config.data_volume_size)
         networks = docker.run("network", "ls", "--format", "{{.Name}}").stdout.split()
         if self.config.network not in networks:
             docker.run("network", "create", "--label", images.OWNER_LABEL, self.config.network)
@@ -251,7 +249,6 @@ class KindEnvironment:
             with step(f"removing database container {db_name}"):
                 docker.run("rm", "-f", "-v", *owned)
         docker.run("network", "rm", self.config.network, check=False)
-        hostprep.unmount_data_volume(self.data_volume_host)
         hostprep.remove_blackholes()
         hostprep.restore_sysctls(self.sysctl_record)
         self.state_file.unlink(missing_ok=True)

@@ -33,3 +33,23 @@ Feature: Disk space full
     When the operator runs "kubectl create job --from=cronjob/bots-engine bots-engine-manual-$(date +%s) -n edi"
     Then the engine job finishes "Complete" within 3m
     And the database holds at least 1 done transactions within 1m
+
+  Scenario: The full volume expanded online: the filesystem grows in the running pods and writes succeed again
+    # The runbook raises 20Gi to 30Gi; this environment's data volume is 256Mi (env.yaml changes), raised by the
+    # same half to 384Mi.
+    Given the Bots EDI deployment is healthy
+    And the container restart counts are noted
+    And the pods of deployment bots-webserver are noted
+    And the data volume has filled up with the data of the days before
+    Then writing to the data volume fails with No space left on device
+    Given the operator's editor will change "storage: 256Mi" to "storage: 384Mi"
+    When the operator runs "kubectl edit pvc bots-edi-data-pvc -n edi"
+    Then claim bots-edi-data-pvc has a capacity of 384Mi within 1m
+    When the operator runs "kubectl exec -n edi deployment/bots-webserver -- df -h"
+    Then the output shows the data volume's filesystem at 384M
+    And the data volume is less than 70% full
+    And a 32 MiB file can be written to the data volume and removed
+    And no Bots EDI container restarted
+    And deployment bots-webserver runs the noted pods
+    When the operator runs "kubectl get pvc -n edi"
+    Then the output lists claim bots-edi-data-pvc Bound, ReadWriteMany, in storage class edirunbook-csi

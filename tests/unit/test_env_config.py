@@ -101,14 +101,13 @@ def test_an_env_yaml_that_is_not_a_mapping_is_refused(tmp_path: Path) -> None:
 # --- the kind environment ----------------------------------------------------------------------------------------
 
 
-def test_cluster_config_renders_absolute_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cluster_config_renders_its_ports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from edirunbook.environment.kind import KindEnvironment
 
     monkeypatch.setenv("EDIRUNBOOK_STATE", str(tmp_path))
     env = KindEnvironment(config.load("kind"))
     text = env.rendered_cluster_config().read_text()
     assert "${" not in text
-    assert f"hostPath: {tmp_path}/volumes/bots-data" in text
     assert "hostPort: 18080" in text
     assert "hostPort: 18443" in text
     assert "restrict_oom_score_adj = true" in text
@@ -126,7 +125,7 @@ def test_credentials_are_generated_once_and_never_shown(tmp_path: Path, monkeypa
 
 @pytest.mark.parametrize(("text", "names"), [
     ("kind: [1]\n", "'kind' must be a mapping"),
-    ("kind:\n  data_volume: big\n", "'data_volume' must be a mapping"),
+    ("ingress: big\n", "'ingress' must be a mapping"),
     ("database:\n  colour: blue\n", "wrong shape"),
     ("timeouts:\n  rollout: soon\n", "wrong shape"),
 ])

@@ -148,13 +148,16 @@ def test_the_request_loop_goes_through_the_site(ingress_port: int) -> None:
     assert loop.sent == 5 and not loop.failures and loop.failing_seconds == 0
 
 
-def test_each_addon_pins_its_upstream_module_and_has_its_manifests() -> None:
+def test_each_addon_pins_its_upstream_modules_and_has_its_manifests() -> None:
     for addon in addons.ADDONS:
-        assert addon.version.startswith("v"), addon
         assert (addons.MANIFESTS / addon.name / "kustomization.yaml").is_file()
         manifests = "".join(p.read_text() for p in (addons.MANIFESTS / addon.name).glob("*.yaml"))
-        assert addon.image in manifests, f"{addon.name}'s manifests do not name its image {addon.image}"
-    assert {a.binary for a in addons.ADDONS} == {"traefik", "cert-manager", "metrics-server"}
+        for program in addon.programs:
+            assert program.own_version or program.version.startswith("v"), program
+            assert program.image in manifests, f"{addon.name}'s manifests do not name its image {program.image}"
+    assert {p.binary for p in addons.programs().values()} == {
+        "traefik", "cert-manager", "metrics-server", "snapshot-controller", "csi-snapshotter", "csi-hostpath",
+        "csi-provisioner", "csi-resizer"}
 
 
 def test_the_required_version_is_read_from_either_form_of_require(tmp_path: Path) -> None:

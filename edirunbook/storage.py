@@ -1,0 +1,121 @@
+"""The kind environment's volumes as the node holds them: each claim is a volume of the cluster's own CSI hostpath
+driver (images/addons/csi-hostpath), a tmpfs of the claim's size in the driver's state directory on the node.
+Steps and the known state that must read or repair a claim no running pod mounts (the backup volume, a restored
+claim) work on that directory through the node container."""
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+from kubernetes import client
+from kubernetes.utils import parse_quantity
+
+from edirunbook.errors import AppError
+from edirunbook.waiting import Observation, wait_for
+
+DRIVER = "hostpath.csi.edirunbook.local"
+STATE_DIR = "/var/lib/csi-edirunbook"  # the driver's --state-dir, a directory of the node
+SNAPSHOTS = ("snapshot.storage.k8s.io", "v1", "volumesnapshots")
+NodeExec = Callable[[str], subprocess.CompletedProcess[str]]  # KindEnvironment.node_exec
+
+
+def claim_directory(core: client.CoreV1Api, namespace: str, claim: str) -> str:
+    """The node's directory that holds the files of the claim's volume. AppError when the claim is not bound, or
+    bound to a volume another driver provides (nothing on the node to read)."""
+    pvc = core.read_namespaced_persistent_volume_claim(claim, namespace)
+    if not pvc.spec.volume_name:
+        raise AppError(f"claim {claim} is {pvc.status.phase}, bound to no volume yet")
+    volume = core.read_persistent_volume(pvc.spec.volume_name)
+    csi = volume.spec.csi
+    if csi is None or csi.driver != DRIVER:
+        raise AppError(f"claim {claim} is bound to {volume.metadata.name}, which the CSI driver {DRIVER} does not "
+                       f"provide: its files are not on the node")
+    return f"{STATE_DIR}/volumes/{csi.volume_handle}"
+
+
+def snapshots(api: client.ApiClient, namespace: str) -> list[str]:
+    """The namespace's VolumeSnapshots, by name (none when the cluster has no snapshot CRDs)."""
+    try:
+        found = client.CustomObjectsApi(api).list_namespaced_custom_object(*SNAPSHOTS[:2], namespace, SNAPSHOTS[2])
+    except client.ApiException as error:
+        if error.status == 404:
+            return []
+        raise
+    return sorted(item["metadata"]["name"] for item in found.get("items", []))
+
+
+def delete(api: client.ApiClient, namespace: str, snapshot_names: list[str], claims: list[str], *,
+           timeout: float) -> None:
+    """Delete the VolumeSnapshots and claims, and wait until they are gone (a claim stays while a pod mounts it)."""
+    core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
+    for name in snapshot_names:
+        with contextlib.suppress(client.ApiException):
+            custom.delete_namespaced_custom_object(*SNAPSHOTS[:2], namespace, SNAPSHOTS[2], name)
+    for name in claims:
+        with contextlib.suppress(client.ApiException):
+            core.delete_namespaced_persistent_volume_claim(name, namespace)
+
+    def gone() -> Observation:
+        left = [f"volumesnapshot/{n}" for n in snapshots(api, namespace) if n in snapshot_names]
+        left += [f"pvc/{c.metadata.name}" for c in core.list_namespaced_persistent_volume_claim(namespace).items
+                 if c.metadata.name in claims]
+        return Observation(not left, f"still there: {', '.join(left)}")
+
+    if snapshot_names or claims:
+        wait_for("the snapshots and claims to be deleted", gone, timeout=timeout)
+
+
+def grown_claims(core: client.CoreV1Api, namespace: str, documents: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Claims of the manifests that request more than the manifests say (an expansion): {name: (live, manifests)}."""
+    grown = {}
+    for doc in documents:
+        if doc.get("kind") != "PersistentVolumeClaim":
+            continue
+        want = doc["spec"]["resources"]["requests"]["storage"]
+        try:
+            live = core.read_namespaced_persistent_volume_claim(doc["metadata"]["name"], namespace)
+        except client.ApiException as error:
+            if error.status == 404:
+                continue
+            raise
+        size = live.spec.resources.requests["storage"]
+        if parse_quantity(size) > parse_quantity(want):
+            grown[doc["metadata"]["name"]] = (size, want)
+    return grown
+
+
+def recreate_claim(core: client.CoreV1Api, namespace: str, claim: str, node_exec: NodeExec,
+                   apply: Callable[[], object], *, timeout: float) -> None:
+    """The claim made again by `apply` (the manifests), with its files: copied aside on the node first, into the
+    new volume after. No pod may mount the claim (the caller scaled its workloads to 0)."""
+    aside = f"{STATE_DIR}/resize/{claim}"
+    _on_node(node_exec, f"rm -rf {aside} && mkdir -p {aside} && cp -a {claim_directory(core, namespace, claim)}/. "
+                        f"{aside}/")
+    core.delete_namespaced_persistent_volume_claim(claim, namespace)
+
+    def deleted() -> Observation:
+        try:
+            found = core.read_namespaced_persistent_volume_claim(claim, namespace)
+        except client.ApiException as error:
+            if error.status == 404:
+                return Observation(True, "gone")
+            raise
+        return Observation(False, f"{found.status.phase}, finalizers {found.metadata.finalizers}")
+
+    wait_for(f"claim {claim} to be deleted", deleted, timeout=timeout)
+    apply()
+
+    def bound() -> Observation:
+        found = core.read_namespaced_persistent_volume_claim(claim, namespace)
+        return Observation(found.status.phase == "Bound", str(found.status.phase))
+
+    wait_for(f"claim {claim} to be Bound again", bound, timeout=timeout)
+    _on_node(node_exec, f"cp -a {aside}/. {claim_directory(core, namespace, claim)}/ && rm -rf {aside}")
+
+
+def _on_node(node_exec: NodeExec, command: str) -> None:
+    result = node_exec(command)
+    if result.returncode != 0:
+        raise AppError(f"on the kind node: {command}\n{result.stdout}{result.stderr}")
