@@ -18,6 +18,7 @@ from edirunbook.waiting import Observation, wait_for
 DRIVER = "hostpath.csi.edirunbook.local"
 STATE_DIR = "/var/lib/csi-edirunbook"  # the driver's --state-dir, a directory of the node
 SNAPSHOTS = ("snapshot.storage.k8s.io", "v1", "volumesnapshots")
+RESIZE = f"{STATE_DIR}/resize"  # files of claims being made again at another size, on the node's disk
 NodeExec = Callable[[str], subprocess.CompletedProcess[str]]  # KindEnvironment.node_exec
 
 
@@ -86,33 +87,55 @@ def grown_claims(core: client.CoreV1Api, namespace: str, documents: list[dict[st
     return grown
 
 
-def recreate_claim(core: client.CoreV1Api, namespace: str, claim: str, node_exec: NodeExec,
-                   apply: Callable[[], object], *, timeout: float) -> None:
-    """The claim made again by `apply` (the manifests), with its files: copied aside on the node first, into the
-    new volume after. No pod may mount the claim (the caller scaled its workloads to 0)."""
-    aside = f"{STATE_DIR}/resize/{claim}"
+def missing_claims(core: client.CoreV1Api, namespace: str, documents: list[dict[str, Any]]) -> list[str]:
+    """Claims of the manifests that do not exist (a resize interrupted between delete and apply)."""
+    live = {c.metadata.name for c in core.list_namespaced_persistent_volume_claim(namespace).items}
+    return [doc["metadata"]["name"] for doc in documents
+            if doc.get("kind") == "PersistentVolumeClaim" and doc["metadata"]["name"] not in live]
+
+
+def set_aside(core: client.CoreV1Api, namespace: str, claim: str, node_exec: NodeExec) -> None:
+    """The claim's files copied to the node's disk (RESIZE/<claim>), to be put back into the claim made again."""
+    aside = f"{RESIZE}/{claim}"
     _on_node(node_exec, f"rm -rf {aside} && mkdir -p {aside} && cp -a {claim_directory(core, namespace, claim)}/. "
                         f"{aside}/")
-    core.delete_namespaced_persistent_volume_claim(claim, namespace)
+
+
+def set_aside_claims(node_exec: NodeExec) -> list[str]:
+    """Claims whose files wait on the node to be put back (set_aside, and the put_back not done yet)."""
+    result = node_exec(f"ls {RESIZE} 2>/dev/null")
+    return result.stdout.split() if result.returncode == 0 else []
+
+
+def delete_claim(core: client.CoreV1Api, namespace: str, claim: str, *, timeout: float) -> None:
+    """Delete the claim and wait until it is gone. No running pod may mount it (the caller scaled its workloads to
+    0); finished pods that did are deleted, as the protection of a claim in use counts them too."""
+    for pod in core.list_namespaced_pod(namespace).items:
+        mounts = any(v.persistent_volume_claim and v.persistent_volume_claim.claim_name == claim
+                     for v in pod.spec.volumes or [])
+        if mounts and pod.status.phase in ("Succeeded", "Failed"):
+            core.delete_namespaced_pod(pod.metadata.name, namespace)
+    with contextlib.suppress(client.ApiException):
+        core.delete_namespaced_persistent_volume_claim(claim, namespace)
 
     def deleted() -> Observation:
-        try:
-            found = core.read_namespaced_persistent_volume_claim(claim, namespace)
-        except client.ApiException as error:
-            if error.status == 404:
-                return Observation(True, "gone")
-            raise
-        return Observation(False, f"{found.status.phase}, finalizers {found.metadata.finalizers}")
+        found = [c for c in core.list_namespaced_persistent_volume_claim(namespace).items if c.metadata.name == claim]
+        return Observation(not found, f"{found[0].status.phase}, finalizers {found[0].metadata.finalizers}"
+                           if found else "gone")
 
     wait_for(f"claim {claim} to be deleted", deleted, timeout=timeout)
-    apply()
 
+
+def put_back(core: client.CoreV1Api, namespace: str, claim: str, node_exec: NodeExec, *, timeout: float) -> None:
+    """Once the claim made again is Bound, the files set aside for it copied in (what it has already kept)."""
     def bound() -> Observation:
         found = core.read_namespaced_persistent_volume_claim(claim, namespace)
         return Observation(found.status.phase == "Bound", str(found.status.phase))
 
     wait_for(f"claim {claim} to be Bound again", bound, timeout=timeout)
-    _on_node(node_exec, f"cp -a {aside}/. {claim_directory(core, namespace, claim)}/ && rm -rf {aside}")
+    aside = f"{RESIZE}/{claim}"
+    _on_node(node_exec, f"if [ -d {aside} ]; then cp -an {aside}/. {claim_directory(core, namespace, claim)}/ && "
+                        f"rm -rf {aside}; fi")
 
 
 def _on_node(node_exec: NodeExec, command: str) -> None:

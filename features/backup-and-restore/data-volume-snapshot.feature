@@ -34,6 +34,7 @@ Feature: Data volume snapshot, and the restore from it
     Given the Bots EDI deployment is healthy
     And the engine has translated the sample file "ORDERS_good.edi" 3 times
     And every table and every data file is fingerprinted
+    And the pods of deployment bots-webserver are noted
     When the operator runs:
       """
       kubectl exec -n edi deployment/bots-webserver -- \

@@ -40,6 +40,7 @@ Feature: Disk space full
     Given the Bots EDI deployment is healthy
     And the container restart counts are noted
     And the pods of deployment bots-webserver are noted
+    And the engine has translated a day's orders: 3 large orders of 9000 lines
     And the data volume has filled up with the data of the days before
     Then writing to the data volume fails with No space left on device
     Given the operator's editor will change "storage: 256Mi" to "storage: 384Mi"
