@@ -8,6 +8,7 @@ from pytest_bdd import parsers, then
 
 from edirunbook import storage, tables
 from edirunbook.durations import parse_duration
+from edirunbook.errors import StopWaiting
 from edirunbook.waiting import Observation, wait_for
 from fixtures.scenario import ScenarioContext
 
@@ -26,9 +27,11 @@ def _snapshot(ctx: ScenarioContext, name: str) -> dict:
     return found
 
 
-def _events(ctx: ScenarioContext, kind: str, name: str) -> str:
+def _events(ctx: ScenarioContext, kind: str, name: str, uid: str) -> str:
+    """The last events of this object (by uid: an object of the same name from an earlier run has its own)."""
     events = ctx.bots.core.list_namespaced_event(
-        ctx.bots.namespace, field_selector=f"involvedObject.kind={kind},involvedObject.name={name}").items
+        ctx.bots.namespace, field_selector=f"involvedObject.kind={kind},involvedObject.name={name},"
+                                           f"involvedObject.uid={uid}").items
     return "; ".join(f"{e.reason}: {e.message}" for e in events[-5:]) or "no events"
 
 
@@ -39,12 +42,13 @@ def snapshot_ready(ctx: ScenarioContext, pattern: str, timeout: str) -> None:
     name = _today(pattern)
 
     def ready() -> Observation:
-        status = _snapshot(ctx, name).get("status") or {}
+        snapshot = _snapshot(ctx, name)
+        status, uid = snapshot.get("status") or {}, snapshot["metadata"]["uid"]
         if status.get("error"):
-            raise AssertionError(f"volume snapshot {name} failed: {status['error'].get('message')} "
-                                 f"(events: {_events(ctx, 'VolumeSnapshot', name)})")
+            raise StopWaiting(f"volume snapshot {name} failed: {status['error'].get('message')} "
+                              f"(events: {_events(ctx, 'VolumeSnapshot', name, uid)})")
         return Observation(status.get("readyToUse") is True and bool(status.get("boundVolumeSnapshotContentName")),
-                           f"status {status or 'none yet'}; events: {_events(ctx, 'VolumeSnapshot', name)}")
+                           f"status {status or 'none yet'}; events: {_events(ctx, 'VolumeSnapshot', name, uid)}")
 
     wait_for(f"volume snapshot {name} to be ready to use", ready, timeout=parse_duration(timeout))
 
@@ -74,8 +78,8 @@ def claim_bound(ctx: ScenarioContext, claim: str, timeout: str) -> None:
     """The PersistentVolumeClaim is Bound to a volume (provisioned, or restored from its data source)."""
     def bound() -> Observation:
         pvc = ctx.bots.core.read_namespaced_persistent_volume_claim(claim, ctx.bots.namespace)
-        return Observation(pvc.status.phase == "Bound",
-                           f"{pvc.status.phase}; events: {_events(ctx, 'PersistentVolumeClaim', claim)}")
+        events = _events(ctx, "PersistentVolumeClaim", claim, pvc.metadata.uid)
+        return Observation(pvc.status.phase == "Bound", f"{pvc.status.phase}; events: {events}")
 
     wait_for(f"claim {claim} to be Bound", bound, timeout=parse_duration(timeout))
 
@@ -98,8 +102,9 @@ def claim_capacity(ctx: ScenarioContext, claim: str, size: str, timeout: str) ->
         pvc = ctx.bots.core.read_namespaced_persistent_volume_claim(claim, ctx.bots.namespace)
         capacity = (pvc.status.capacity or {}).get("storage")
         conditions = [f"{c.type}: {c.message or c.reason}" for c in pvc.status.conditions or []]
-        return Observation(capacity == size, f"capacity {capacity}, conditions {conditions or 'none'}; events: "
-                                             f"{_events(ctx, 'PersistentVolumeClaim', claim)}")
+        events = _events(ctx, "PersistentVolumeClaim", claim, pvc.metadata.uid)
+        return Observation(capacity == size, f"capacity {capacity}, conditions {conditions or 'none'}; "
+                                             f"events: {events}")
 
     wait_for(f"claim {claim} to have {size}", grown, timeout=parse_duration(timeout))
 
