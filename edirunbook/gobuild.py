@@ -6,11 +6,14 @@ The pinned tools the operator's shell and the environment use (kind, kubectl) ar
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import shutil
+import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,7 @@ from edirunbook.process import run, step
 
 # The small Go modules of the project (go.mod pinning the upstream versions, replace lines included).
 MODULES = paths.IMAGES_DIR / "kind-node"
+ADDON_RECIPES = paths.IMAGES_DIR / "addons"  # the cluster add-ons' modules (addons.py)
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy",
                  "kubelet", "kubeadm", "kubectl")
 
@@ -73,6 +77,21 @@ def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[
     return GoOutput(out, key)
 
 
+def _download_in_background(modules: list[Path]) -> threading.Thread:
+    """`go mod download` in each module, in a thread; a failure is left to the module's own build to report (the
+    downloads' log: <cache>/logs/build-go-download.log)."""
+    log = images.build_log("go-download")
+
+    def download() -> None:
+        for module in modules:
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                run(["go", "mod", "download"], cwd=module, env=go_env(), log=log, timeout=1800, check=False)
+
+    thread = threading.Thread(target=download, name="go-mod-download", daemon=True)
+    thread.start()
+    return thread
+
+
 def kubernetes_ldflags() -> str:
     major, minor = versions.KUBERNETES.lstrip("v").split(".")[:2]
     flags = ["-s", "-w"]
@@ -85,8 +104,20 @@ def kubernetes_ldflags() -> str:
 
 
 def kubernetes_binaries() -> GoOutput:
-    return _go_build("kubernetes", MODULES / "kubernetes", [f"k8s.io/kubernetes/cmd/{c}" for c in KUBE_COMMANDS],
-                     list(KUBE_COMMANDS), ldflags=kubernetes_ldflags())
+    """Kubernetes' commands. A cold compile takes minutes of CPU; the cluster add-ons' module downloads (network
+    and disk, minutes more: Traefik's alone are 378 MB) run beside it, so their builds find them in the cache."""
+    downloads: list[threading.Thread] = []
+
+    def start_downloads() -> list[str]:
+        downloads.append(_download_in_background(sorted(p.parent for p in ADDON_RECIPES.glob("*/go.mod"))))
+        return []
+
+    built = _go_build("kubernetes", MODULES / "kubernetes", [f"k8s.io/kubernetes/cmd/{c}" for c in KUBE_COMMANDS],
+                      list(KUBE_COMMANDS), ldflags=kubernetes_ldflags(), prepare=start_downloads)
+    for thread in downloads:
+        with step("finishing the cluster add-ons' Go module downloads"):
+            thread.join(timeout=1800)
+    return built
 
 
 def small_binary(name: str) -> GoOutput:

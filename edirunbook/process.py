@@ -59,11 +59,18 @@ def succeeds(argv: Sequence[str], *, env: Mapping[str, str] | None = None, timeo
 
 @contextlib.contextmanager
 def step(title: str) -> Iterator[None]:
-    """Print `==> title` and, when done, how long it took."""
+    """Print `==> title` and, when done, how long it took (naming the step again when another one started
+    meanwhile: steps of parallel builds)."""
+    global _last_title
     print(f"==> {title}", file=sys.stderr, flush=True)
+    _last_title = title
     started = time.monotonic()
     yield
-    print(f"    done in {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
+    which = "" if _last_title == title else f" ({title})"
+    print(f"    done in {time.monotonic() - started:.1f}s{which}", file=sys.stderr, flush=True)
+
+
+_last_title = ""
 
 
 def note(message: str) -> None:
