@@ -180,6 +180,13 @@ def recent_events(api: ApiClient, namespace: str, limit: int = 10) -> list[str]:
     return _event_lines(events[-limit:])
 
 
+def object_events(api: ApiClient, namespace: str, kind: str, name: str, uid: str, limit: int = 5) -> str:
+    """The last events of one object, by uid (an earlier object of the same name has its own), as one line."""
+    events = client.CoreV1Api(api).list_namespaced_event(
+        namespace, field_selector=f"involvedObject.kind={kind},involvedObject.name={name},involvedObject.uid={uid}")
+    return "; ".join(_event_lines(events.items[-limit:])) or "no events"
+
+
 def deployment_summary(api: ApiClient, namespace: str, names: list[str] | None = None) -> Observation:
     """Done when every named deployment (all in the namespace if None) has all replicas updated and ready."""
     items = client.AppsV1Api(api).list_namespaced_deployment(namespace).items

@@ -6,7 +6,7 @@ import time
 from kubernetes import client
 from pytest_bdd import parsers, then
 
-from edirunbook import storage, tables
+from edirunbook import cluster, storage, tables
 from edirunbook.durations import parse_duration
 from edirunbook.errors import StopWaiting
 from edirunbook.waiting import Observation, wait_for
@@ -28,11 +28,7 @@ def _snapshot(ctx: ScenarioContext, name: str) -> dict:
 
 
 def _events(ctx: ScenarioContext, kind: str, name: str, uid: str) -> str:
-    """The last events of this object (by uid: an object of the same name from an earlier run has its own)."""
-    events = ctx.bots.core.list_namespaced_event(
-        ctx.bots.namespace, field_selector=f"involvedObject.kind={kind},involvedObject.name={name},"
-                                           f"involvedObject.uid={uid}").items
-    return "; ".join(f"{e.reason}: {e.message}" for e in events[-5:]) or "no events"
+    return cluster.object_events(ctx.bots.api, ctx.bots.namespace, kind, name, uid)
 
 
 @then(parsers.parse('volume snapshot "{pattern}" is ready to use within {timeout}'))
