@@ -50,6 +50,9 @@ class Program:
     package: str  # the main package compiled ("." for our own main in the recipe)
     image: str  # the repository the manifests name (never pulled: loaded into the node)
     own_version: str = ""  # a program of our own has no upstream version to show
+    plugins: tuple[str, ...] = ()  # main packages of the same recipe, put in the image's /plugins beside it
+    version_variable: str = ""  # the string variable (`-X` at link time) that the program shows as its version
+    command: bool = False  # also a command of the operator's: linked into <cache>/bin, beside kubectl
 
     @property
     def recipe_dir(self) -> Path:
@@ -66,6 +69,14 @@ class Program:
     def version(self) -> str:
         return self.own_version or required_version(self.recipe_dir / "go.mod", self.module)
 
+    @property
+    def packages(self) -> list[str]:
+        return [self.package, *self.plugins]
+
+    @property
+    def plugin_binaries(self) -> list[str]:
+        return [plugin.rstrip("/").rsplit("/", 1)[-1] for plugin in self.plugins]
+
 
 @dataclass(frozen=True)
 class Crds:
@@ -73,11 +84,12 @@ class Crds:
 
     recipe: str  # the recipe whose go.mod pins `module`
     module: str
-    directory: str  # inside the module
+    directories: tuple[str, ...]  # inside the module
 
     def files(self) -> list[Path]:
-        """The directory's manifests (a kustomization.yaml beside them is no CRD: `kubectl wait` has no -k)."""
-        found = sorted((module_dir(RECIPES / self.recipe, self.module) / self.directory).glob("*.yaml"))
+        """The directories' manifests (a kustomization.yaml beside them is no CRD: `kubectl wait` has no -k)."""
+        root = module_dir(RECIPES / self.recipe, self.module)
+        found = [path for directory in self.directories for path in sorted((root / directory).glob("*.yaml"))]
         return [path for path in found if path.name != "kustomization.yaml"]
 
 
@@ -98,19 +110,21 @@ TRAEFIK = "github.com/traefik/traefik/v3"
 CERT_MANAGER = "github.com/cert-manager/cert-manager"
 METRICS_SERVER = "sigs.k8s.io/metrics-server"
 SNAPSHOTTER = "github.com/kubernetes-csi/external-snapshotter/v8"
+VELERO = "github.com/vmware-tanzu/velero"
 ADDONS = (
     Addon("traefik", "ingress-traefik", ("traefik",),
           (Program("traefik", TRAEFIK, f"{TRAEFIK}/cmd/traefik", "edirunbook/traefik"),)),
     Addon("cert-manager", "cert-manager", ("cert-manager",),
           (Program("cert-manager", CERT_MANAGER, ".", "edirunbook/cert-manager-controller"),),
-          crds=Crds("cert-manager", CERT_MANAGER, "deploy/crds")),
+          crds=Crds("cert-manager", CERT_MANAGER, ("deploy/crds",))),
     Addon("metrics-server", "kube-system", ("metrics-server",),
           (Program("metrics-server", METRICS_SERVER, f"{METRICS_SERVER}/cmd/metrics-server",
                    "edirunbook/metrics-server"),)),
     Addon("snapshot-controller", "kube-system", ("snapshot-controller",),
           (Program("snapshot-controller", SNAPSHOTTER, f"{SNAPSHOTTER}/cmd/snapshot-controller",
                    "edirunbook/snapshot-controller"),),
-          crds=Crds("snapshot-controller", "github.com/kubernetes-csi/external-snapshotter/client/v8", "config/crd")),
+          crds=Crds("snapshot-controller", "github.com/kubernetes-csi/external-snapshotter/client/v8",
+                    ("config/crd",))),
     Addon("csi-hostpath", "kube-system", ("csi-hostpath",), (
         Program("csi-hostpath", "edirunbook.local/csi-hostpath", ".", "edirunbook/csi-hostpath", own_version="0.1.0"),
         Program("csi-sidecars", "github.com/kubernetes-csi/external-provisioner/v5",
@@ -120,6 +134,14 @@ ADDONS = (
         Program("snapshot-controller", SNAPSHOTTER, f"{SNAPSHOTTER}/cmd/csi-snapshotter",
                 "edirunbook/csi-snapshotter"),
     )),
+    # after csi-hostpath: Velero's backups take CSI snapshots of the claims (the VolumeSnapshotClass it labels)
+    Addon("velero", "velero", ("velero", "gofakes3"), (
+        Program("velero", VELERO, f"{VELERO}/cmd/velero", "edirunbook/velero",
+                plugins=("github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws",),
+                version_variable=f"{VELERO}/pkg/buildinfo.Version", command=True),
+        Program("velero", "github.com/johannesboyne/gofakes3", "github.com/johannesboyne/gofakes3/cmd/gofakes3",
+                "edirunbook/gofakes3"),
+    ), crds=Crds("velero", VELERO, ("config/crd/v1/bases", "config/crd/v2alpha1/bases"))),
 )
 
 
@@ -169,13 +191,18 @@ def build(docker: Docker) -> dict[str, str]:
 
     def build_recipe(members: list[Program]) -> dict[str, str]:
         first = members[0]
-        out = gobuild.module_binaries(first.recipe, first.recipe_dir, [p.package for p in members],
-                                      [p.binary for p in members],
-                                      prepare=functools.partial(patched_module_flags, first))
+        versions = [f"-X {p.version_variable}={p.version}" for p in members if p.version_variable]
+        out = gobuild.module_binaries(first.recipe, first.recipe_dir, [pkg for p in members for pkg in p.packages],
+                                      [b for p in members for b in (p.binary, *p.plugin_binaries)],
+                                      prepare=functools.partial(patched_module_flags, first),
+                                      ldflags=" ".join(["-s -w", *versions]))
         refs = {}
         for program in members:
             refs[program.image] = f"{program.image}:{program.version}-{out.key}"
-            images.scratch_image(docker, out / program.binary, out.key, refs[program.image])
+            images.scratch_image(docker, out / program.binary, out.key, refs[program.image],
+                                 beside=tuple((out / plugin, "/plugins") for plugin in program.plugin_binaries))
+            if program.command:
+                gobuild.link_command(out / program.binary)
         return refs
 
     # two at a time: a cold compile leaves one core idle while it loads packages and links

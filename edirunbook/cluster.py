@@ -207,6 +207,23 @@ def deployment_summary(api: ApiClient, namespace: str, names: list[str] | None =
     return Observation(done, "\n".join(rows) or f"no deployments in {namespace}")
 
 
+def wait_namespace_gone(api: ApiClient, namespace: str, *, timeout: float) -> float:
+    """Wait until the namespace no longer exists (a deleted one stays while its objects' finalizers run)."""
+    core = client.CoreV1Api(api)
+
+    def gone() -> Observation:
+        try:
+            found = core.read_namespace(namespace)
+        except client.ApiException as error:
+            if error.status == 404:
+                return Observation(True, "gone")
+            raise
+        conditions = [f"{c.type}: {c.message}" for c in (found.status.conditions or []) if c.status == "True"]
+        return Observation(False, f"namespace {namespace} {found.status.phase}; {'; '.join(conditions) or 'deleting'}")
+
+    return wait_for(f"namespace {namespace} to be deleted", gone, timeout=timeout)
+
+
 def put_secret(core: client.CoreV1Api, namespace: str, body: client.V1Secret) -> None:
     """Create the Secret, or replace it when it exists."""
     try:

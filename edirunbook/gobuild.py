@@ -126,11 +126,11 @@ def small_binary(name: str) -> GoOutput:
 
 
 def module_binaries(name: str, module: Path, packages: list[str], binaries: list[str],
-                    prepare: Callable[[], list[str]] | None = None) -> GoOutput:
+                    prepare: Callable[[], list[str]] | None = None, ldflags: str = "-s -w") -> GoOutput:
     """Cluster add-on main packages (upstream's or our own), built together in their module
     images/addons/<name>; `prepare` runs only when they must be compiled and returns extra `go build` flags (a
     patched module)."""
-    return _go_build(name, module, packages, binaries, prepare=prepare)
+    return _go_build(name, module, packages, binaries, prepare=prepare, ldflags=ldflags)
 
 
 def kind_binary() -> Path:
@@ -155,11 +155,14 @@ def kind_module_dir() -> Path:
 
 def tools_path() -> Path:
     """Pinned kind and kubectl, linked into <cache>/bin (prepend it to PATH)."""
-    bin_dir = paths.bin_dir()
-    links = {"kind": kind_binary(), "kubectl": kubernetes_binaries() / "kubectl"}
-    for name, target in links.items():
-        link = bin_dir / name
-        if not link.is_symlink() or Path(os.readlink(link)) != target:
-            link.unlink(missing_ok=True)
-            link.symlink_to(target)
-    return bin_dir
+    link_command(kind_binary())
+    link_command(kubernetes_binaries() / "kubectl")
+    return paths.bin_dir()
+
+
+def link_command(target: Path) -> None:
+    """A pinned command of the operator's shell: <cache>/bin/<name> links to the cached build."""
+    link = paths.bin_dir() / target.name
+    if not link.is_symlink() or Path(os.readlink(link)) != target:
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)

@@ -120,15 +120,22 @@ def recipe(docker: Docker, name: str, base: str, *, extra: Iterable[str] = (), c
     return ref
 
 
-def scratch_image(docker: Docker, binary: Path, key: str, ref: str) -> None:
-    """A FROM-scratch image holding one static binary, tagged as kubeadm expects."""
+def scratch_image(docker: Docker, binary: Path, key: str, ref: str, *, beside: tuple[tuple[Path, str], ...] = ()) \
+        -> None:
+    """A FROM-scratch image holding one static binary (its entrypoint), tagged as kubeadm expects; `beside` adds
+    more static binaries, each (file, directory in the image): an add-on's plugins."""
     name = binary.name
-    cached = f"edirunbook/{name}:{content_hash('scratch', key, ref)}"
+    cached = f"edirunbook/{name}:{content_hash('scratch', key, ref, *(f'{f.name}>{d}' for f, d in beside))}"
     if not exists(docker, cached):
         with tempfile.TemporaryDirectory() as tmp:
+            copies = [f"COPY {name} /usr/local/bin/{name}"]
+            for number, (extra, directory) in enumerate(beside):
+                (Path(tmp) / str(number)).mkdir()
+                shutil.copy2(extra, Path(tmp) / str(number) / extra.name)
+                copies.append(f"COPY {number}/{extra.name} {directory.rstrip('/')}/{extra.name}")
             shutil.copy2(binary, Path(tmp) / name)
             (Path(tmp) / "Dockerfile").write_text(
-                f"FROM scratch\nCOPY {name} /usr/local/bin/{name}\n"
+                "FROM scratch\n" + "".join(f"{line}\n" for line in copies) +
                 "ENV PATH=/usr/local/bin:/usr/bin:/bin\n"
                 f'ENTRYPOINT ["/usr/local/bin/{name}"]\n')
             docker_build(docker, Path(tmp), cached, name=name)

@@ -18,6 +18,7 @@ from edirunbook.waiting import Observation, wait_for
 DRIVER = "hostpath.csi.edirunbook.local"
 STATE_DIR = "/var/lib/csi-edirunbook"  # the driver's --state-dir, a directory of the node
 SNAPSHOTS = ("snapshot.storage.k8s.io", "v1", "volumesnapshots")
+CONTENTS = ("snapshot.storage.k8s.io", "v1", "volumesnapshotcontents")
 RESIZE = f"{STATE_DIR}/resize"  # files of claims being made again at another size, on the node's disk
 NodeExec = Callable[[str], subprocess.CompletedProcess[str]]  # KindEnvironment.node_exec
 
@@ -66,6 +67,40 @@ def delete(api: client.ApiClient, namespace: str, snapshot_names: list[str], cla
 
     if snapshot_names or claims:
         wait_for("the snapshots and claims to be deleted", gone, timeout=timeout)
+
+
+def orphaned_contents(api: client.ApiClient, namespace: str) -> list[str]:
+    """VolumeSnapshotContents made for a VolumeSnapshot of the namespace that no longer exists, and kept by their
+    Retain policy (Velero's restore makes its snapshots so)."""
+    try:
+        found = client.CustomObjectsApi(api).list_cluster_custom_object(*CONTENTS)
+    except client.ApiException as error:
+        if error.status == 404:
+            return []
+        raise
+    live = set(snapshots(api, namespace))
+    return sorted(item["metadata"]["name"] for item in found.get("items", [])
+                  if item["spec"]["volumeSnapshotRef"].get("namespace") == namespace
+                  and item["spec"]["volumeSnapshotRef"].get("name") not in live
+                  and item["metadata"].get("deletionTimestamp") is None)
+
+
+def delete_contents(api: client.ApiClient, names: list[str], *, timeout: float) -> None:
+    """Delete the VolumeSnapshotContents and the driver's snapshots behind them (their policy turned to Delete
+    first: a Retain content's deletion would leave its archive on the node), and wait until they are gone."""
+    custom = client.CustomObjectsApi(api)
+    for name in names:
+        with contextlib.suppress(client.ApiException):
+            custom.patch_cluster_custom_object(*CONTENTS, name, {"spec": {"deletionPolicy": "Delete"}})
+            custom.delete_cluster_custom_object(*CONTENTS, name)
+
+    def gone() -> Observation:
+        left = [item["metadata"]["name"] for item in custom.list_cluster_custom_object(*CONTENTS).get("items", [])
+                if item["metadata"]["name"] in names]
+        return Observation(not left, f"still there: {', '.join(left)}")
+
+    if names:
+        wait_for("the snapshot contents to be deleted", gone, timeout=timeout)
 
 
 def grown_claims(core: client.CoreV1Api, namespace: str, documents: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -182,8 +183,7 @@ class KindEnvironment:
         docker = daemon.connect().activate()
         name = f"{self.config.cluster_name}-bare"
         config = self.rendered_cluster_config().read_text()
-        for port in (self.config.web_port, self.config.https_port):
-            config = config.replace(f"hostPort: {port}", f"hostPort: {port + 1}")
+        config = re.sub(r"hostPort: (\d+)", lambda m: f"hostPort: {int(m.group(1)) + 1}", config)
         path = paths.state_dir() / "kind-bare.yaml"
         path.write_text(config)
         hostprep.record_sysctls(self.sysctl_record)

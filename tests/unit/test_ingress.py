@@ -157,7 +157,15 @@ def test_each_addon_pins_its_upstream_modules_and_has_its_manifests() -> None:
             assert program.image in manifests, f"{addon.name}'s manifests do not name its image {program.image}"
     assert {p.binary for p in addons.programs().values()} == {
         "traefik", "cert-manager", "metrics-server", "snapshot-controller", "csi-snapshotter", "csi-hostpath",
-        "csi-provisioner", "csi-resizer"}
+        "csi-provisioner", "csi-resizer", "velero", "gofakes3"}
+
+
+def test_velero_carries_its_object_store_plugin_and_shows_its_version() -> None:
+    velero = addons.programs()["edirunbook/velero"]
+    assert velero.plugin_binaries == ["velero-plugin-for-aws"]
+    assert velero.packages == [velero.package, *velero.plugins]
+    assert velero.version == "v1.18.3" and velero.version_variable.endswith("/pkg/buildinfo.Version")
+    assert velero.command, "velero is the operator's command too: linked beside kubectl"
 
 
 def test_the_required_version_is_read_from_either_form_of_require(tmp_path: Path) -> None:

@@ -1,0 +1,112 @@
+"""Velero in the kind environment (environments/kind/addons/velero): its backups and restores as the server
+records them, waited on by the steps and cleared by the known state.
+
+A Backup object is only the server's index of what the object store holds: deleting the object alone brings it
+back at the next sync of the storage location, and leaves its volume snapshots behind. A backup is therefore
+deleted the way `velero backup delete` does it, by a DeleteBackupRequest, which the server carries out (the
+stored files, the CSI snapshots' contents) before it removes the Backup.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from kubernetes import client
+
+from edirunbook.errors import StopWaiting
+from edirunbook.waiting import Observation, wait_for
+
+NAMESPACE = "velero"
+GROUP, VERSION = "velero.io", "v1"
+FINISHED = {"Completed", "PartiallyFailed", "Failed", "FailedValidation", "FinalizingPartiallyFailed"}
+
+
+def _custom(api: client.ApiClient) -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(api)
+
+
+def items(api: client.ApiClient, plural: str) -> list[dict[str, Any]]:
+    """Velero's objects of one kind (none when the cluster has no Velero CRDs)."""
+    try:
+        found = _custom(api).list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural)
+    except client.ApiException as error:
+        if error.status == 404:
+            return []
+        raise
+    return sorted(found.get("items", []), key=lambda item: item["metadata"]["name"])
+
+
+def read(api: client.ApiClient, plural: str, name: str) -> dict[str, Any] | None:
+    try:
+        return _custom(api).get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural, name)
+    except client.ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+
+
+def describe(item: dict[str, Any] | None) -> str:
+    """A backup's or restore's state in one line: phase, counts, errors the server recorded."""
+    if item is None:
+        return "not there"
+    status = item.get("status") or {}
+    parts = [f"phase {status.get('phase') or '(none yet)'}"]
+    progress = status.get("progress") or {}
+    if progress:
+        parts.append(f"{progress.get('itemsBackedUp', progress.get('itemsRestored', 0))} of "
+                     f"{progress.get('totalItems', '?')} items")
+    for key in ("errors", "warnings", "csiVolumeSnapshotsAttempted", "csiVolumeSnapshotsCompleted"):
+        if status.get(key):
+            parts.append(f"{key} {status[key]}")
+    if status.get("validationErrors"):
+        parts.append(f"validation errors: {'; '.join(status['validationErrors'])}")
+    if status.get("failureReason"):
+        parts.append(f"failure: {status['failureReason']}")
+    return ", ".join(parts)
+
+
+def wait_finished(api: client.ApiClient, plural: str, name: str, phase: str, *, timeout: float) -> dict[str, Any]:
+    """Wait until the backup or restore `name` has finished; StopWaiting as soon as it finished in another phase
+    than `phase`."""
+    kind = plural.rstrip("s")
+
+    def finished() -> Observation:
+        item = read(api, plural, name)
+        found = ((item or {}).get("status") or {}).get("phase", "")
+        if found in FINISHED and found != phase:
+            raise StopWaiting(f"velero {kind} {name} finished {describe(item)}")
+        return Observation(found == phase, f"velero {kind} {name}: {describe(item)}")
+
+    wait_for(f"velero {kind} {name} to be {phase}", finished, timeout=timeout, interval=1.0)
+    item = read(api, plural, name)
+    assert item is not None
+    return item
+
+
+def clear(api: client.ApiClient, *, timeout: float) -> tuple[list[str], list[str]]:
+    """Every backup deleted as `velero backup delete` deletes one (DeleteBackupRequests), and every restore;
+    waited for. Returns (backups, restores) that were there."""
+    custom = _custom(api)
+    backups = [item["metadata"]["name"] for item in items(api, "backups")]
+    restores = [item["metadata"]["name"] for item in items(api, "restores")]
+    for name in restores:
+        with contextlib.suppress(client.ApiException):
+            custom.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "restores", name)
+    requested = {request["spec"]["backupName"] for request in items(api, "deletebackuprequests")}
+    for name in backups:
+        if name not in requested:
+            custom.create_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "deletebackuprequests", {
+                "apiVersion": f"{GROUP}/{VERSION}", "kind": "DeleteBackupRequest",
+                "metadata": {"generateName": f"{name}-", "labels": {"velero.io/backup-name": name}},
+                "spec": {"backupName": name}})
+
+    def gone() -> Observation:
+        left = [f"backup/{i['metadata']['name']} ({describe(i)})" for i in items(api, "backups")
+                if i["metadata"]["name"] in backups]
+        left += [f"restore/{i['metadata']['name']}" for i in items(api, "restores")
+                 if i["metadata"]["name"] in restores]
+        return Observation(not left, f"still there: {', '.join(left)}")
+
+    if backups or restores:
+        wait_for("velero's backups and restores to be deleted", gone, timeout=timeout, interval=1.0)
+    return backups, restores
