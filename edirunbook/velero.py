@@ -13,12 +13,12 @@ from typing import Any
 
 from kubernetes import client
 
-from edirunbook.errors import StopWaiting
+from edirunbook.errors import AppError, StopWaiting
 from edirunbook.waiting import Observation, wait_for
 
 NAMESPACE = "velero"
 GROUP, VERSION = "velero.io", "v1"
-FINISHED = {"Completed", "PartiallyFailed", "Failed", "FailedValidation", "FinalizingPartiallyFailed"}
+FINISHED = {"Completed", "PartiallyFailed", "Failed", "FailedValidation"}  # a backup's or restore's last phases
 
 
 def _custom(api: client.ApiClient) -> client.CustomObjectsApi:
@@ -79,30 +79,47 @@ def wait_finished(api: client.ApiClient, plural: str, name: str, phase: str, *, 
 
     wait_for(f"velero {kind} {name} to be {phase}", finished, timeout=timeout, interval=1.0)
     item = read(api, plural, name)
-    assert item is not None
+    if item is None:
+        raise AppError(f"velero {kind} {name} was deleted as soon as it was {phase}")
     return item
 
 
 def clear(api: client.ApiClient, *, timeout: float) -> tuple[list[str], list[str]]:
     """Every backup deleted as `velero backup delete` deletes one (DeleteBackupRequests), and every restore;
-    waited for. Returns (backups, restores) that were there."""
+    waited for. The server refuses to delete a backup still in progress, so those are waited for first. Returns
+    (backups, restores) that were there."""
     custom = _custom(api)
     backups = [item["metadata"]["name"] for item in items(api, "backups")]
     restores = [item["metadata"]["name"] for item in items(api, "restores")]
     for name in restores:
         with contextlib.suppress(client.ApiException):
             custom.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "restores", name)
-    requested = {request["spec"]["backupName"] for request in items(api, "deletebackuprequests")}
+
+    def backups_finished() -> Observation:
+        running = [f"backup/{i['metadata']['name']} ({describe(i)})" for i in items(api, "backups")
+                   if (i.get("status") or {}).get("phase") not in FINISHED | {"Deleting"}]
+        return Observation(not running, f"still running: {', '.join(running)}")
+
+    if backups:
+        wait_for("velero's backups to finish before they are deleted", backups_finished, timeout=timeout)
+    pending = {request["spec"]["backupName"] for request in items(api, "deletebackuprequests")
+               if (request.get("status") or {}).get("phase") != "Processed"}
     for name in backups:
-        if name not in requested:
+        if name not in pending:
             custom.create_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "deletebackuprequests", {
                 "apiVersion": f"{GROUP}/{VERSION}", "kind": "DeleteBackupRequest",
                 "metadata": {"generateName": f"{name}-", "labels": {"velero.io/backup-name": name}},
                 "spec": {"backupName": name}})
 
     def gone() -> Observation:
-        left = [f"backup/{i['metadata']['name']} ({describe(i)})" for i in items(api, "backups")
-                if i["metadata"]["name"] in backups]
+        refused = {r["spec"]["backupName"]: "; ".join((r.get("status") or {}).get("errors") or [])
+                   for r in items(api, "deletebackuprequests") if (r.get("status") or {}).get("errors")}
+        left = []
+        for item in items(api, "backups"):
+            name = item["metadata"]["name"]
+            if name in backups:
+                why = f"; deletion refused: {refused[name]}" if name in refused else ""
+                left.append(f"backup/{name} ({describe(item)}{why})")
         left += [f"restore/{i['metadata']['name']}" for i in items(api, "restores")
                  if i["metadata"]["name"] in restores]
         return Observation(not left, f"still there: {', '.join(left)}")

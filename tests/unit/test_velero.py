@@ -84,7 +84,7 @@ def test_waiting_for_a_backup_shows_what_was_last_seen(fake: FakeCustom) -> None
 
 
 def test_clearing_deletes_backups_by_request_and_restores_directly(fake: FakeCustom) -> None:
-    fake.objects = {"backups": [_item("a"), _item("b")], "restores": [_item("r")],
+    fake.objects = {"backups": [_item("a", phase="Completed"), _item("b", phase="Failed")], "restores": [_item("r")],
                     "deletebackuprequests": [{"metadata": {"name": "b-x"}, "spec": {"backupName": "b"}}]}
     fake.created.append({"kind": "DeleteBackupRequest", "spec": {"backupName": "b"}})  # asked for earlier
     assert velero.clear(None, timeout=5) == (["a", "b"], ["r"])
@@ -96,10 +96,20 @@ def test_clearing_deletes_backups_by_request_and_restores_directly(fake: FakeCus
 
 
 def test_clearing_fails_naming_the_backup_the_server_does_not_delete(monkeypatch: pytest.MonkeyPatch) -> None:
-    custom = FakeCustom({"backups": [_item("a", phase="Completed")]}, serve=False)
+    custom = FakeCustom({"backups": [_item("a", phase="Completed")], "deletebackuprequests": [
+        {"metadata": {"name": "a-1"}, "spec": {"backupName": "a"},
+         "status": {"phase": "Processed", "errors": ["the location is read-only"]}}]}, serve=False)
     monkeypatch.setattr(velero, "_custom", lambda api: custom)
-    with pytest.raises(WaitTimeout, match=r"backup/a \(phase Completed\)"):
+    with pytest.raises(WaitTimeout, match=r"backup/a \(phase Completed; deletion refused: the location is read-only"):
         velero.clear(None, timeout=0.2)
+    assert [c["spec"]["backupName"] for c in custom.created] == ["a"], "a processed request is asked again"
+
+
+def test_a_backup_still_running_is_waited_for_before_its_deletion(fake: FakeCustom) -> None:
+    fake.objects = {"backups": [_item("a", phase="InProgress")]}
+    with pytest.raises(WaitTimeout, match=r"still running: backup/a \(phase InProgress\)"):
+        velero.clear(None, timeout=0.2)
+    assert not fake.created
 
 
 def test_no_velero_in_the_cluster_is_nothing_to_clear(monkeypatch: pytest.MonkeyPatch) -> None:
