@@ -9,8 +9,10 @@ stored files, the CSI snapshots' contents) before it removes the Backup.
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
+import urllib3
 from kubernetes import client
 
 from edirunbook.errors import AppError, StopWaiting
@@ -65,6 +67,26 @@ def describe(item: dict[str, Any] | None) -> str:
     return ", ".join(parts)
 
 
+def server_errors(api: client.ApiClient, name: str, limit: int = 5) -> str:
+    """The velero server's last error lines about `name` (what the Backup object does not say: why), as a
+    message's tail; empty when there are none or the log cannot be read."""
+    core = client.CoreV1Api(api)
+    lines: list[str] = []
+    try:
+        for pod in core.list_namespaced_pod(NAMESPACE, label_selector="deploy=velero").items:
+            log = core.read_namespaced_pod_log(pod.metadata.name, NAMESPACE, container="velero", tail_lines=2000)
+            lines += [_message(line) for line in log.splitlines() if "level=error" in line and name in line]
+    except (client.ApiException, urllib3.exceptions.HTTPError):
+        return ""  # a diagnosis only: the wait's own message stands without it
+    return "; the velero server logged: " + " | ".join(lines[-limit:]) if lines else ""
+
+
+def _message(line: str) -> str:
+    """A logrus line's msg and error fields."""
+    found = re.findall(r'\b(msg|error)="((?:[^"\\]|\\.)*)"', line)
+    return ": ".join(value for _, value in found) or line[:300]
+
+
 def wait_finished(api: client.ApiClient, plural: str, name: str, phase: str, *, timeout: float) -> dict[str, Any]:
     """Wait until the backup or restore `name` has finished; StopWaiting as soon as it finished in another phase
     than `phase`."""
@@ -74,7 +96,7 @@ def wait_finished(api: client.ApiClient, plural: str, name: str, phase: str, *, 
         item = read(api, plural, name)
         found = ((item or {}).get("status") or {}).get("phase", "")
         if found in FINISHED and found != phase:
-            raise StopWaiting(f"velero {kind} {name} finished {describe(item)}")
+            raise StopWaiting(f"velero {kind} {name} finished {describe(item)}{server_errors(api, name)}")
         return Observation(found == phase, f"velero {kind} {name}: {describe(item)}")
 
     wait_for(f"velero {kind} {name} to be {phase}", finished, timeout=timeout, interval=1.0)

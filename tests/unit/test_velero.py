@@ -2,6 +2,7 @@
 orphaned snapshot contents the known state removes, and the reading of `velero ... describe`."""
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -68,9 +69,32 @@ def test_a_backup_is_described_by_its_phase_progress_and_errors() -> None:
     assert velero.describe(_item("b")) == "phase (none yet)"
 
 
-def test_waiting_for_a_backup_ends_at_once_when_it_finished_otherwise(fake: FakeCustom) -> None:
+class FakeCore:
+    def __init__(self, log: str) -> None:
+        self.log = log
+
+    def list_namespaced_pod(self, namespace: str, label_selector: str) -> Any:
+        assert (namespace, label_selector) == ("velero", "deploy=velero")
+        return SimpleNamespace(items=[SimpleNamespace(metadata=SimpleNamespace(name="velero-1"))])
+
+    def read_namespaced_pod_log(self, name: str, namespace: str, container: str, tail_lines: int) -> str:
+        return self.log
+
+
+SERVER_LOG = """time="t" level=info msg="Setting up backup log" backup=velero/bots-edi-backup
+time="t" level=error msg="Error backing up item" backup=velero/bots-edi-backup error="error getting volume \
+snapshot class for storage class \\"edirunbook-csi\\": no class found" logSource="x"
+time="t" level=error msg="unrelated" backup=velero/other error="nothing to do with it"
+""".replace("\\\n", "")
+
+
+def test_waiting_for_a_backup_ends_at_once_when_it_finished_otherwise(fake: FakeCustom,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(velero.client, "CoreV1Api", lambda api: FakeCore(SERVER_LOG))
     fake.objects["backups"] = [_item("bots-edi-backup", phase="PartiallyFailed", errors=1)]
-    with pytest.raises(StopWaiting, match="finished phase PartiallyFailed, errors 1"):
+    with pytest.raises(StopWaiting, match=r"finished phase PartiallyFailed, errors 1; the velero server logged: "
+                                          r"Error backing up item: error getting volume snapshot class for storage "
+                                          r'class \\"edirunbook-csi\\": no class found$'):
         velero.wait_finished(None, "backups", "bots-edi-backup", "Completed", timeout=30)
 
 
