@@ -1,4 +1,4 @@
-@runbook:pvc-backup @destructive
+@runbook:pvc-backup @runbook:restore-from-backup @destructive
 Feature: Velero backup of the namespace, and the restore that proves it
   The runbook's PVC Backup "Using Velero": `velero backup create` of namespace edi, then `describe` and `get`.
   Velero (environments/kind/addons/velero) stores the namespace's objects in an S3-compatible store inside the
