@@ -207,6 +207,21 @@ def deployment_summary(api: ApiClient, namespace: str, names: list[str] | None =
     return Observation(done, "\n".join(rows) or f"no deployments in {namespace}")
 
 
+def custom_objects(api: ApiClient, group: str, version: str, plural: str, namespace: str | None = None) \
+        -> list[dict[str, Any]]:
+    """Objects of a custom resource, in the namespace or cluster-wide (namespace None), sorted by name; none when the
+    cluster does not have the resource (its add-on is not installed)."""
+    custom = client.CustomObjectsApi(api)
+    try:
+        found = (custom.list_cluster_custom_object(group, version, plural) if namespace is None
+                 else custom.list_namespaced_custom_object(group, version, namespace, plural))
+    except client.ApiException as error:
+        if error.status == 404:
+            return []
+        raise
+    return sorted(found.get("items", []), key=lambda item: item["metadata"]["name"])
+
+
 def wait_namespace_gone(api: ApiClient, namespace: str, *, timeout: float) -> float:
     """Wait until the namespace no longer exists (a deleted one stays while its objects' finalizers run)."""
     core = client.CoreV1Api(api)

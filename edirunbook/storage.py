@@ -12,6 +12,7 @@ from typing import Any
 from kubernetes import client
 from kubernetes.utils import parse_quantity
 
+from edirunbook import cluster
 from edirunbook.errors import AppError
 from edirunbook.waiting import Observation, wait_for
 
@@ -39,13 +40,7 @@ def claim_directory(core: client.CoreV1Api, namespace: str, claim: str) -> str:
 
 def snapshots(api: client.ApiClient, namespace: str) -> list[str]:
     """The namespace's VolumeSnapshots, by name (none when the cluster has no snapshot CRDs)."""
-    try:
-        found = client.CustomObjectsApi(api).list_namespaced_custom_object(*SNAPSHOTS[:2], namespace, SNAPSHOTS[2])
-    except client.ApiException as error:
-        if error.status == 404:
-            return []
-        raise
-    return sorted(item["metadata"]["name"] for item in found.get("items", []))
+    return [item["metadata"]["name"] for item in cluster.custom_objects(api, *SNAPSHOTS, namespace)]
 
 
 def delete(api: client.ApiClient, namespace: str, snapshot_names: list[str], claims: list[str], *,
@@ -72,17 +67,11 @@ def delete(api: client.ApiClient, namespace: str, snapshot_names: list[str], cla
 def orphaned_contents(api: client.ApiClient, namespace: str) -> list[str]:
     """VolumeSnapshotContents made for a VolumeSnapshot of the namespace that no longer exists, and kept by their
     Retain policy (Velero's restore makes its snapshots so)."""
-    try:
-        found = client.CustomObjectsApi(api).list_cluster_custom_object(*CONTENTS)
-    except client.ApiException as error:
-        if error.status == 404:
-            return []
-        raise
     live = set(snapshots(api, namespace))
-    return sorted(item["metadata"]["name"] for item in found.get("items", [])
-                  if item["spec"]["volumeSnapshotRef"].get("namespace") == namespace
-                  and item["spec"]["volumeSnapshotRef"].get("name") not in live
-                  and item["metadata"].get("deletionTimestamp") is None)
+    return [item["metadata"]["name"] for item in cluster.custom_objects(api, *CONTENTS)
+            if item["spec"]["volumeSnapshotRef"].get("namespace") == namespace
+            and item["spec"]["volumeSnapshotRef"].get("name") not in live
+            and item["metadata"].get("deletionTimestamp") is None]
 
 
 def delete_contents(api: client.ApiClient, names: list[str], *, timeout: float) -> None:
@@ -95,7 +84,7 @@ def delete_contents(api: client.ApiClient, names: list[str], *, timeout: float) 
             custom.delete_cluster_custom_object(*CONTENTS, name)
 
     def gone() -> Observation:
-        left = [item["metadata"]["name"] for item in custom.list_cluster_custom_object(*CONTENTS).get("items", [])
+        left = [item["metadata"]["name"] for item in cluster.custom_objects(api, *CONTENTS)
                 if item["metadata"]["name"] in names]
         return Observation(not left, f"still there: {', '.join(left)}")
 

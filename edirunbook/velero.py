@@ -15,6 +15,7 @@ from typing import Any
 import urllib3
 from kubernetes import client
 
+from edirunbook import cluster
 from edirunbook.errors import AppError, StopWaiting
 from edirunbook.waiting import Observation, wait_for
 
@@ -23,24 +24,14 @@ GROUP, VERSION = "velero.io", "v1"
 FINISHED = {"Completed", "PartiallyFailed", "Failed", "FailedValidation"}  # a backup's or restore's last phases
 
 
-def _custom(api: client.ApiClient) -> client.CustomObjectsApi:
-    return client.CustomObjectsApi(api)
-
-
 def items(api: client.ApiClient, plural: str) -> list[dict[str, Any]]:
     """Velero's objects of one kind (none when the cluster has no Velero CRDs)."""
-    try:
-        found = _custom(api).list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural)
-    except client.ApiException as error:
-        if error.status == 404:
-            return []
-        raise
-    return sorted(found.get("items", []), key=lambda item: item["metadata"]["name"])
+    return cluster.custom_objects(api, GROUP, VERSION, plural, NAMESPACE)
 
 
 def read(api: client.ApiClient, plural: str, name: str) -> dict[str, Any] | None:
     try:
-        return _custom(api).get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural, name)
+        return client.CustomObjectsApi(api).get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, plural, name)
     except client.ApiException as error:
         if error.status == 404:
             return None
@@ -110,7 +101,7 @@ def clear(api: client.ApiClient, *, timeout: float) -> tuple[list[str], list[str
     """Every backup deleted as `velero backup delete` deletes one (DeleteBackupRequests), and every restore;
     waited for. The server refuses to delete a backup still in progress, so those are waited for first. Returns
     (backups, restores) that were there."""
-    custom = _custom(api)
+    custom = client.CustomObjectsApi(api)
     backups = [item["metadata"]["name"] for item in items(api, "backups")]
     restores = [item["metadata"]["name"] for item in items(api, "restores")]
     for name in restores:

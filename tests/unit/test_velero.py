@@ -57,7 +57,7 @@ def _item(name: str, **status: Any) -> dict[str, Any]:
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeCustom:
     custom = FakeCustom({})
-    monkeypatch.setattr(velero, "_custom", lambda api: custom)
+    monkeypatch.setattr(client, "CustomObjectsApi", lambda api: custom)
     return custom
 
 
@@ -123,7 +123,7 @@ def test_clearing_fails_naming_the_backup_the_server_does_not_delete(monkeypatch
     custom = FakeCustom({"backups": [_item("a", phase="Completed")], "deletebackuprequests": [
         {"metadata": {"name": "a-1"}, "spec": {"backupName": "a"},
          "status": {"phase": "Processed", "errors": ["the location is read-only"]}}]}, serve=False)
-    monkeypatch.setattr(velero, "_custom", lambda api: custom)
+    monkeypatch.setattr(client, "CustomObjectsApi", lambda api: custom)
     with pytest.raises(WaitTimeout, match=r"backup/a \(phase Completed; deletion refused: the location is read-only"):
         velero.clear(None, timeout=0.2)
     assert [c["spec"]["backupName"] for c in custom.created] == ["a"], "a processed request is asked again"
@@ -141,7 +141,7 @@ def test_no_velero_in_the_cluster_is_nothing_to_clear(monkeypatch: pytest.Monkey
         def list_namespaced_custom_object(self, *args: Any) -> Any:
             raise client.ApiException(status=404)
 
-    monkeypatch.setattr(velero, "_custom", lambda api: NoCrds({}))
+    monkeypatch.setattr(client, "CustomObjectsApi", lambda api: NoCrds({}))
     assert velero.clear(None, timeout=1) == ([], [])
 
 
