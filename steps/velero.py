@@ -14,23 +14,16 @@ from edirunbook.terminal import screen_text
 from fixtures.scenario import ScenarioContext
 
 
-@then(parsers.parse("velero backup {name} is Completed within {timeout}"))
-def backup_completed(ctx: ScenarioContext, request: pytest.FixtureRequest, name: str, timeout: str) -> None:
-    """The server finished the backup as Completed, with no errors; another end (PartiallyFailed, Failed) stops
-    the wait at once with what the server recorded."""
-    backup = velero.wait_finished(ctx.bots.api, "backups", name, "Completed", timeout=parse_duration(timeout))
-    status = backup.get("status") or {}
-    assert not status.get("errors"), f"velero backup {name}: {velero.describe(backup)}"
-    record_duration(request, f"velero backup {name}", _seconds(status))
-
-
-@then(parsers.parse("velero restore {name} is Completed within {timeout}"))
-def restore_completed(ctx: ScenarioContext, request: pytest.FixtureRequest, name: str, timeout: str) -> None:
-    """The server finished the restore as Completed, with no errors (another end stops the wait at once)."""
-    restore = velero.wait_finished(ctx.bots.api, "restores", name, "Completed", timeout=parse_duration(timeout))
-    status = restore.get("status") or {}
-    assert not status.get("errors"), f"velero restore {name}: {velero.describe(restore)}"
-    record_duration(request, f"velero restore {name}", _seconds(status))
+@then(parsers.parse("velero {kind} {name} is Completed within {timeout}"))
+def finished_completed(ctx: ScenarioContext, request: pytest.FixtureRequest, kind: str, name: str, timeout: str) \
+        -> None:
+    """The server finished the backup or restore as Completed, with no errors; another end (PartiallyFailed,
+    Failed) stops the wait at once with what the server recorded."""
+    assert kind in ("backup", "restore"), f"velero has backups and restores, not {kind!r}"
+    item = velero.wait_finished(ctx.bots.api, f"{kind}s", name, "Completed", timeout=parse_duration(timeout))
+    status = item.get("status") or {}
+    assert not status.get("errors"), f"velero {kind} {name}: {velero.describe(item)}"
+    record_duration(request, f"velero {kind} {name}", _seconds(status))
 
 
 def _seconds(status: dict) -> float:
