@@ -60,13 +60,18 @@ def earlier_backups(ctx: ScenarioContext, old: int, recent: int) -> None:
     (2 AM, 31+ days ago for the old ones, 1-29 days ago for the recent ones)."""
     dump = ctx.bots.exec_web("python manage.py dumpdata --exclude auth.permission --exclude contenttypes",
                              timeout=300)
-    today = datetime.datetime.now(datetime.UTC).replace(hour=2, minute=0, second=0, microsecond=0)
+    now = datetime.datetime.now(datetime.UTC)
+    # The last night the CronJob ran: before 2 AM that is yesterday's, or a backup of "31 nights ago" would be
+    # younger than 31 days and find's -mtime +30 would rightly keep it.
+    last_night = now.replace(hour=2, minute=0, second=0, microsecond=0)
+    if last_night > now:
+        last_night -= datetime.timedelta(days=1)
     ages = [31 + 2 * n for n in range(old)] + [1 + 7 * n for n in range(recent)]
     assert all(age <= 29 for age in ages[old:]), "too many recent backups for 30 days"
     names = []
     directory = _backup_dir(ctx)
     for age in ages:
-        night = today - datetime.timedelta(days=age)
+        night = last_night - datetime.timedelta(days=age)
         path = f"{directory}/backup-{night:%Y%m%d-%H%M%S}.json"
         name = path.rsplit("/", 1)[1]
         result = ctx.env.kind.node_exec(f"cat > {path} && chown 10001:10001 {path} && "
