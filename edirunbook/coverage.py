@@ -6,11 +6,17 @@ overall coverage is below --min-coverage (2 when the runbook, a feature or the e
 
 A runbook command in section S is *covered* when a scenario tagged `@runbook:S` (or tagged with a section
 enclosing S) runs it: a step `the operator runs "<command>"`, or `the operator runs:` with a docstring of
-commands. Texts are compared after normalisation (see runbook.py), as written or after the environment's
-`substitutions:` (environments/ENV/env.yaml) are applied to both, and a placeholder (`<pod-name>`) or a
-command substitution (`$(date +%s)`) matches any single word. A command run only by scenarios tagged for
-other sections is *elsewhere*; one that no scenario runs is *uncovered*. A scenario command matching no
-runbook command at all is *drift*. Last-run results come from pytest-bdd's Cucumber JSON.
+commands (the other forms are shell.COMMAND_STEPS). Texts are compared after normalisation (see runbook.py),
+as written or after the environment's `substitutions:` (environments/ENV/env.yaml) are applied to both, and
+a placeholder (`<pod-name>`) or a command substitution (`$(date +%s)`) matches any single word.
+A PromQL query of a ```promql block is covered the same way by `the operator queries Prometheus "<query>"`
+or `the operator queries Prometheus:` with a docstring of queries (shell.QUERY_STEPS,
+OPERATOR_QUERIES_BLOCK), compared after PromQL's normalisation (whitespace outside string literals removed)
+and, as for shell, as written or with the substitutions applied to both; placeholders and `$(...)` are not
+wildcards there (`<` and `>` are PromQL's comparisons). A query only ever matches a query, a shell command
+only a shell command. A command run only by scenarios tagged for other sections is *elsewhere*; one that no
+scenario runs is *uncovered*. A scenario command or query matching no runbook command at all is *drift*.
+Last-run results come from pytest-bdd's Cucumber JSON.
 
 JSON schema (reports/coverage.json):
   {"runbook": str, "env": str, "results": str | null (null: no run yet), "min_coverage": float,
@@ -20,15 +26,18 @@ JSON schema (reports/coverage.json):
                  "covered": int, "percent": float | null (null: no commands), "scenarios": [SCENARIO],
                  "non_executable_blocks": [{"line": int, "language": str, "lines": int}],
                  "commands": [{"line": int, "text": str, "source": str, "note": str, "heredoc": bool,
-                               "inline": bool, "status": "covered" | "elsewhere" | "uncovered",
+                               "inline": bool, "language": LANGUAGE,
+                               "status": "covered" | "elsewhere" | "uncovered",
                                "result": RESULT, "scenarios": [SCENARIO], "elsewhere": [SCENARIO]}]}],
-   "drift": {"not_in_runbook": [{"feature": str, "line": int, "scenario": str, "command": str}],
-             "not_run": [{"section": slug, "line": int, "command": str}],
+   "drift": {"not_in_runbook": [{"feature": str, "line": int, "scenario": str, "command": str,
+                                 "language": LANGUAGE}],
+             "not_run": [{"section": slug, "line": int, "command": str, "language": LANGUAGE}],
              "unknown_tags": [{"feature": str, "line": int, "scenario": str, "tag": str}],
              "untagged_scenarios": [SCENARIO]},
    "warnings": [str]}
   SCENARIO = {"feature": str, "line": int, "name": str, "result": RESULT}
   RESULT = "passed" | "failed" | "skipped" | "not run"
+  LANGUAGE = "shell" | "promql" (a PromQL query's "text" has no whitespace outside its strings)
 """
 
 from __future__ import annotations
@@ -46,8 +55,27 @@ from pytest_bdd.parser import FeatureParser, ScenarioTemplate, Step
 
 from edirunbook.environment import config as env_config
 from edirunbook.errors import CoverageError
-from edirunbook.runbook import CodeBlock, Command, Runbook, Section, parse_runbook, slugify, split_commands
-from edirunbook.shell import COMMAND_STEPS, OPERATOR_RUNS_BLOCK, OPERATOR_SAVES_SCRIPT, OPERATOR_TYPES, PLACEHOLDER
+from edirunbook.runbook import (
+    PROMQL,
+    SHELL,
+    CodeBlock,
+    Command,
+    Runbook,
+    Section,
+    parse_runbook,
+    slugify,
+    split_commands,
+    split_queries,
+)
+from edirunbook.shell import (
+    COMMAND_STEPS,
+    OPERATOR_QUERIES_BLOCK,
+    OPERATOR_RUNS_BLOCK,
+    OPERATOR_SAVES_SCRIPT,
+    OPERATOR_TYPES,
+    PLACEHOLDER,
+    QUERY_STEPS,
+)
 
 TAG_PREFIX = "runbook:"
 PASSED, FAILED, SKIPPED, NOT_RUN = "passed", "failed", "skipped", "not run"
@@ -60,6 +88,7 @@ class ScenarioCommand:
     summary: str
     line: int  # line in the feature file
     typed: bool = False  # typed into an interactive session: counts where it is a runbook command, never drift
+    language: str = SHELL  # SHELL or PROMQL, as runbook.Command.language
 
 
 @dataclass
@@ -142,11 +171,13 @@ class Matcher:
         keys = sorted(self._substitutions, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, keys))) if keys else None
 
-    def forms(self, text: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    def forms(self, text: str, language: str = SHELL) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        """As written and substituted; in shell, placeholders and $(...) match any word (not in PromQL)."""
         variants = [text]
         if self._pattern is not None:
             variants.append(self._pattern.sub(lambda m: self._substitutions[m[0]], text))
-        return tuple(_compiled(_wildcarded(variant)) for variant in variants)
+        wild = _wildcarded if language == SHELL else _literal
+        return tuple(_compiled(wild(variant)) for variant in variants)
 
     @staticmethod
     def same(one: tuple[tuple[str, re.Pattern[str]], ...], other: tuple[tuple[str, re.Pattern[str]], ...]) -> bool:
@@ -174,6 +205,11 @@ def _wildcarded(text: str) -> str:
         out.append(text[i])
         i += 1
     return PLACEHOLDER.sub(_WILD, "".join(out))
+
+
+def _literal(text: str) -> str:
+    """PromQL has no wildcards: `<name>` would be comparisons (`a<b>c`), `$(` is no substitution."""
+    return text
 
 
 def _compiled(text: str) -> tuple[str, re.Pattern[str]]:
@@ -225,6 +261,10 @@ def _rendered_steps(template: ScenarioTemplate) -> list[Step]:
 
 
 def _step_commands(step: Step, lines: list[str], shown: str) -> list[ScenarioCommand]:
+    query = next((text for form in QUERY_STEPS if (text := form.command(step.name)) is not None), None)
+    if query is not None:
+        found = split_queries(query, step.line_number)
+        return [ScenarioCommand(c.text, c.summary, step.line_number, language=PROMQL) for c in found]
     inline = next((text for form in COMMAND_STEPS if (text := form.command(step.name)) is not None), None)
     if inline is not None:
         found = split_commands(inline, step.line_number)
@@ -232,18 +272,23 @@ def _step_commands(step: Step, lines: list[str], shown: str) -> list[ScenarioCom
         if OPERATOR_TYPES.fullmatch(step.name.strip()) and step.datatable is not None:
             commands += _typed_commands(step)
         return commands
-    if step.name.strip() != OPERATOR_RUNS_BLOCK and not OPERATOR_SAVES_SCRIPT.fullmatch(step.name.strip()):
+    name = step.name.strip()
+    if name == OPERATOR_QUERIES_BLOCK:
+        split, language, inline_form = split_queries, PROMQL, 'the operator queries Prometheus "..."'
+    elif name == OPERATOR_RUNS_BLOCK or OPERATOR_SAVES_SCRIPT.fullmatch(name):
+        split, language, inline_form = split_commands, SHELL, 'the operator runs "..."'
+    else:
         return []
     if step.docstring is None:
         raise CoverageError(
-            f'{shown}:{step.line_number}: step "{step.name.strip()}" has no docstring; put the commands '
-            'between """ lines right under it, or write the command inline: the operator runs "..."'
+            f'{shown}:{step.line_number}: step "{name}" has no docstring; put the commands '
+            f'between """ lines right under it, or write the command inline: {inline_form}'
         )
     opening = next(
         (i for i in range(step.line_number, len(lines)) if lines[i].lstrip().startswith(('"""', "```"))),
         step.line_number,
     )
-    return [ScenarioCommand(c.text, c.summary, c.line) for c in split_commands(step.docstring, opening + 2)]
+    return [ScenarioCommand(c.text, c.summary, c.line, language=language) for c in split(step.docstring, opening + 2)]
 
 
 def _typed_commands(step: Step) -> list[ScenarioCommand]:
@@ -295,14 +340,14 @@ def build_report(
     runbook: Runbook, scenarios: list[Scenario], substitutions: Mapping[str, str], env: str, results: Path | None
 ) -> Report:
     matcher = Matcher(substitutions)
-    ran = [(s, c, matcher.forms(c.text)) for s in scenarios for c in s.commands]
+    ran = [(s, c, matcher.forms(c.text, c.language)) for s in scenarios for c in s.commands]
     matched: set[tuple[int, ScenarioCommand]] = set()
     rows = []
     for section in runbook.sections:
         lineage = set(runbook.lineage(section.slug))
         for command in section.commands:
-            forms = matcher.forms(command.text)
-            runners = [(s, c) for s, c, f in ran if Matcher.same(forms, f)]
+            forms = matcher.forms(command.text, command.language)
+            runners = [(s, c) for s, c, f in ran if c.language == command.language and Matcher.same(forms, f)]
             matched.update((id(s), c) for s, c in runners)
             tagged = _unique(s for s, _ in runners if s.slugs & lineage)
             others = _unique(s for s, _ in runners if not s.slugs & lineage)
@@ -398,10 +443,12 @@ def as_json(report: Report, minimum: float) -> dict[str, Any]:
         "sections": sections,
         "drift": {
             "not_in_runbook": [
-                {"feature": s.feature, "line": c.line, "scenario": s.name, "command": c.text} for s, c in report.drift
+                {"feature": s.feature, "line": c.line, "scenario": s.name, "command": c.text, "language": c.language}
+                for s, c in report.drift
             ],
             "not_run": [
-                {"section": r.section.slug, "line": r.command.line, "command": r.command.text}
+                {"section": r.section.slug, "line": r.command.line, "command": r.command.text,
+                 "language": r.command.language}
                 for r in report.rows
                 if r.status == "uncovered"
             ],
@@ -424,6 +471,7 @@ def _command_json(row: CommandCoverage) -> dict[str, Any]:
         "note": command.note,
         "heredoc": command.heredoc,
         "inline": command.inline,
+        "language": command.language,
         "status": row.status,
         "result": row.result,
         "scenarios": [s.as_json() for s in row.scenarios],
@@ -485,10 +533,15 @@ def _text_uncovered(report: Report) -> list[str]:
         if missing or blocks:
             out.append(f"  {section.title} (#{section.slug}, line {section.line})")
         for row in missing:
-            out.append(f"    line {row.command.line}: {_short(row.command.summary)}")
+            out.append(f"    line {row.command.line}: {_short(row.command.summary)}{_kind(row.command.language)}")
             out += [f"      covered elsewhere by {s.feature}:{s.line} {s.name!r} {_tags(s)}" for s in row.elsewhere]
-        out += [f"    line {b.line}: {_block_kind(b)} block, not shell (not counted)" for b in blocks]
+        out += [f"    line {b.line}: {_block_kind(b)} block, not shell or PromQL (not counted)" for b in blocks]
     return out
+
+
+def _kind(language: str) -> str:
+    """Shown after a command that is not shell: ` (PromQL)`."""
+    return " (PromQL)" if language == PROMQL else ""
 
 
 def _block_kind(block: CodeBlock) -> str:
@@ -497,7 +550,8 @@ def _block_kind(block: CodeBlock) -> str:
 
 def _text_drift(report: Report) -> list[str]:
     out = ["", "Drift: commands scenarios run that the runbook does not contain:"]
-    out += [f"  {s.feature}:{c.line} {s.name!r}: {_short(c.summary)}" for s, c in report.drift] or ["  none"]
+    drifted = [f"  {s.feature}:{c.line} {s.name!r}: {_short(c.summary)}{_kind(c.language)}" for s, c in report.drift]
+    out += drifted or ["  none"]
     out += [f"  {s.feature}:{s.line} {s.name!r}: {tag} names no runbook section" for s, tag in report.unknown_tags()]
     out += [f"  {s.feature}:{s.line} {s.name!r}: has no @{TAG_PREFIX}<section> tag" for s in report.untagged()]
     return out
@@ -524,7 +578,10 @@ def as_markdown(report: Report, minimum: float) -> str:
     for section in _detailed(report):
         out += _markdown_section(report, section)
     out += ["", "## Drift", "", "Commands scenarios run that the runbook does not contain:", ""]
-    out += [f"- `{s.feature}:{c.line}` {_cell(s.name)}: {_code(c.summary)}" for s, c in report.drift] or ["- none"]
+    drifted = [
+        f"- `{s.feature}:{c.line}` {_cell(s.name)}: {_code(c.summary)}{_kind(c.language)}" for s, c in report.drift
+    ]
+    out += drifted or ["- none"]
     out += [
         f"- `{s.feature}:{s.line}` {_cell(s.name)}: `{tag}` names no runbook section"
         for s, tag in report.unknown_tags()
@@ -532,7 +589,10 @@ def as_markdown(report: Report, minimum: float) -> str:
     out += [f"- `{s.feature}:{s.line}` {_cell(s.name)}: has no `@runbook:` tag" for s in report.untagged()]
     out += ["", "Runbook commands no scenario runs:", ""]
     uncovered = [r for r in report.rows if r.status == "uncovered"]
-    out += [f"- {_cell(r.section.title)}, line {r.command.line}: {_code(r.command.summary)}" for r in uncovered]
+    out += [
+        f"- {_cell(r.section.title)}, line {r.command.line}: {_code(r.command.summary)}{_kind(r.command.language)}"
+        for r in uncovered
+    ]
     return "\n".join(out + (["- none"] if not uncovered else []) + [""])
 
 
@@ -561,10 +621,10 @@ def _markdown_section(report: Report, section: Section) -> list[str]:
     for row in rows:
         names = [f"{_cell(s.name)} (`{s.feature}:{s.line}`)" for s in row.scenarios or row.elsewhere]
         out.append(
-            f"| {row.command.line} | {_code(row.command.summary)} | {row.status} | "
+            f"| {row.command.line} | {_code(row.command.summary)}{_kind(row.command.language)} | {row.status} | "
             f"{'<br>'.join(names)} | {row.result if row.scenarios else ''} |"
         )
-    out += [f"\nNot shell, not counted: line {b.line}, {_block_kind(b)} block." for b in blocks]
+    out += [f"\nNot shell or PromQL, not counted: line {b.line}, {_block_kind(b)} block." for b in blocks]
     return out
 
 

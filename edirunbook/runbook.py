@@ -1,14 +1,20 @@
-"""Read an operations runbook written in Markdown: its sections and the shell commands it tells people to run.
+"""Read an operations runbook written in Markdown: its sections and the commands it tells people to run.
 
 - A section is a heading (`## Title` or a setext underline) with its GitHub-style anchor (`slugify`).
 - A fenced block labelled bash, sh, shell, zsh or ksh is split into single commands (`split_commands`):
   backslash continuations are joined, comments dropped, a heredoc (`kubectl apply -f - <<EOF ... EOF`)
   stays one command with its body, quotes and `if/for/while/case ... fi/done/esac` may span lines.
   In a `#!/bin/bash` script, statements that only print (`echo "Pods:"`) are decoration, not commands.
-- Any other fenced block (```promql, ```yaml, an unlabelled fence) is kept as a non-executable block.
+- A fenced block labelled promql is split into single PromQL queries (`split_queries`): a query a line, the
+  `# comment` lines right above it its note, blank and comment lines no queries; a query whose parentheses,
+  brackets or braces are still open continues on the following lines (joined). Its commands have
+  language "promql" (shell commands: "shell"), and `text` is the query with every whitespace outside its
+  string literals removed (`normalise_promql`), so `rate(x[5m]) / rate(y[5m])` equals `rate(x[5m])/rate(y[5m])`.
+- Any other fenced block (```yaml, ```sql, an unlabelled fence) is kept as a non-executable block.
 - An inline code span in prose is a command too when it has arguments and starts with a program that the
   runbook's shell blocks run (`kubectl patch cronjob/bots-engine ...` in a bullet list).
-Each command has `text`, its normalised one-line form, which is what scenarios are matched against.
+Each command has `text`, its normalised one-line form, which is what scenarios are matched against (a shell
+command only against shell commands, a PromQL query only against queries).
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from pathlib import Path
 from edirunbook.errors import CoverageError
 
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh", "ksh"})
+PROMQL_LANGUAGES = frozenset({"promql"})
+# What a command is (Command.language): run in bash, or sent to Prometheus as a query.
+SHELL, PROMQL = "shell", "promql"
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>.*)$")
 _ATX = re.compile(r"^ {0,3}(?P<marks>#{1,6})(?:[ \t]+(?P<title>.*?))?(?:[ \t]+#+)?[ \t]*$")
@@ -45,6 +54,7 @@ class Command:
     note: str = ""  # the comment lines right above it ("Restart webserver")
     heredoc: bool = False
     inline: bool = False  # an inline code span in prose, not a fenced block
+    language: str = SHELL  # SHELL or PROMQL: a command only ever matches one of its own language
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,8 @@ class CodeBlock:
 
     @property
     def executable(self) -> bool:
-        return self.language in SHELL_LANGUAGES
+        """Its text is commands scenarios run: shell commands or PromQL queries."""
+        return self.language in SHELL_LANGUAGES | PROMQL_LANGUAGES
 
 
 @dataclass
@@ -193,12 +204,19 @@ def _unique(slug: str, seen: dict[str, int]) -> str:
 def _code_block(info: str, fence_line: int, body: list[str]) -> CodeBlock:
     language = info.split()[0].lower() if info.split() else ""
     text = "\n".join(body)
-    commands = tuple(split_commands(text, fence_line + 1)) if language in SHELL_LANGUAGES else ()
+    commands: tuple[Command, ...] = ()
+    if language in SHELL_LANGUAGES:
+        commands = tuple(split_commands(text, fence_line + 1))
+    elif language in PROMQL_LANGUAGES:
+        commands = tuple(split_queries(text, fence_line + 1))
     return CodeBlock(language=language, line=fence_line, text=text, commands=commands)
 
 
 def _add_inline_commands(prose: list[tuple[int, str, Section]], sections: list[Section]) -> None:
-    programs = {cmd.text.split()[0] for s in sections for b in s.blocks for cmd in b.commands if cmd.text}
+    programs = {
+        cmd.text.split()[0] for s in sections for b in s.blocks for cmd in b.commands
+        if cmd.text and cmd.language == SHELL
+    }
     for number, line, section in prose:
         for span in _INLINE_CODE.findall(line):
             parsed = split_commands(span, number)
@@ -361,3 +379,80 @@ def _note(line: str, notes: list[str]) -> list[str]:
     if stripped.startswith("#!"):
         return notes
     return [*notes, stripped.lstrip("#").strip()]
+
+
+def split_queries(text: str, first_line: int = 1) -> list[Command]:
+    """Split a PromQL block (or a Gherkin docstring) into single queries; `first_line` numbers its first line.
+
+    A query a line; one whose ( [ { are still open when its line ends continues on the next lines, joined.
+    `#` starts a comment outside string literals; the comment lines right above a query are its note.
+    """
+    commands: list[Command] = []
+    notes: list[str] = []
+    lines: list[str] = []  # the query being read, as written
+    codes: list[str] = []  # the same lines without their comments
+    start, depth = 0, 0
+    quote: str | None = None  # a raw string (`...`) still open at the end of the line
+    for offset, line in enumerate(text.splitlines()):
+        code, depth, quote = _scan_promql(line, depth, quote)
+        if not lines:
+            if not code.strip():
+                notes = _note(line, notes)
+                continue
+            start = offset
+        lines.append(line)
+        codes.append(code)
+        if depth == 0 and quote is None:
+            commands.append(_query(lines, codes, first_line + start, "; ".join(notes)))
+            lines, codes, notes = [], [], []
+    if lines:
+        commands.append(_query(lines, codes, first_line + start, "; ".join(notes)))
+    return commands
+
+
+def normalise_promql(query: str) -> str:
+    """The query with every whitespace outside its string literals removed (its comments must be gone already)."""
+    out: list[str] = []
+    quote: str | None = None
+    escaped = False
+    for ch in query:
+        if quote is not None:
+            out.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote != "`":
+                escaped = True
+            elif ch == quote:
+                quote = None
+        elif not ch.isspace():
+            quote = ch if ch in "\"'`" else None
+            out.append(ch)
+    return "".join(out)
+
+
+def _scan_promql(line: str, depth: int, quote: str | None) -> tuple[str, int, str | None]:
+    """The line up to its comment, the bracket depth after it, and the string literal still open (a raw `...`)."""
+    escaped = False
+    for i, ch in enumerate(line):
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and quote != "`":
+                escaped = True
+            elif ch == quote:
+                quote = None
+        elif ch == "#":
+            return line[:i], depth, None
+        elif ch in "\"'`":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+    return line, depth, quote if quote == "`" else None  # only a raw string may span lines
+
+
+def _query(lines: list[str], codes: list[str], line: int, note: str) -> Command:
+    joined = "\n".join(codes)
+    summary = " ".join(joined.split())
+    return Command("\n".join(lines).rstrip(), normalise_promql(joined), line, summary, note, language=PROMQL)

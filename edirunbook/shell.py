@@ -28,6 +28,11 @@ PLACEHOLDER = re.compile(r"<([A-Za-z][\w.-]*)>")
 # The steps that run runbook text, and the coverage report that finds those commands in features, share these.
 OPERATOR_RUNS = re.compile(r'the operator runs "(?P<command>.+)"(?P<fails>, which fails)?')
 OPERATOR_RUNS_BLOCK = "the operator runs:"
+# PromQL, as the runbook's ```promql blocks write it: a docstring of queries split like such a block
+# (runbook.split_queries: `# comment` lines, a query a line, open brackets continue it), or one query inline.
+# The coverage report matches these queries only to the runbook's PromQL queries, never to shell commands.
+OPERATOR_QUERIES_BLOCK = "the operator queries Prometheus:"
+OPERATOR_QUERIES = re.compile(r'the operator queries Prometheus "(?P<query>.+)"')
 # A script the runbook gives to save (`# save as: check-bots-status.sh`): saved as written, made executable, run.
 OPERATOR_SAVES_SCRIPT = re.compile(r'the operator saves the script as "(?P<name>[\w.-]+)" and runs it:')
 # `-f` commands never end by themselves: followed until a text appears, then stopped as a person would (Ctrl-C).
@@ -61,6 +66,8 @@ COMMAND_STEPS = (
     CommandStep(OPERATOR_OPENS, "open {url}"),
     CommandStep(OPERATOR_RUNS_ON),
 )
+# Every inline step form the coverage report reads PromQL queries from (the block form is OPERATOR_QUERIES_BLOCK).
+QUERY_STEPS = (CommandStep(OPERATOR_QUERIES, "{query}"),)
 
 
 @dataclass

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from edirunbook.errors import CoverageError
-from edirunbook.runbook import Runbook, parse_markdown, parse_runbook, slugify, split_commands
+from edirunbook.runbook import (
+    Runbook,
+    normalise_promql,
+    parse_markdown,
+    parse_runbook,
+    slugify,
+    split_commands,
+    split_queries,
+)
 
 DATA = Path(__file__).parent / "data"
 
@@ -172,13 +180,41 @@ def test_a_commented_out_sql_line_after_a_command_is_not_a_command(runbook: Runb
     ]
 
 
-def test_non_shell_blocks_are_listed_but_hold_no_commands(runbook: Runbook) -> None:
-    queries = runbook.section("prometheus-queries")
+def test_blocks_neither_shell_nor_promql_are_listed_but_hold_no_commands(runbook: Runbook) -> None:
     contact = runbook.section("contact-information")
-    assert queries is not None and contact is not None
-    assert [(b.language, b.line, b.executable) for b in queries.non_executable_blocks] == [("promql", 154, False)]
-    assert [(b.language, b.line) for b in contact.non_executable_blocks] == [("", 162)]
-    assert queries.commands == [] and contact.commands == []
+    assert contact is not None
+    assert [(b.language, b.line, b.executable) for b in contact.non_executable_blocks] == [("", 162, False)]
+    assert contact.commands == []
+
+
+def test_a_promql_block_holds_queries_and_is_not_listed_as_non_executable(runbook: Runbook) -> None:
+    queries = runbook.section("prometheus-queries")
+    assert queries is not None
+    assert queries.non_executable_blocks == []
+    assert [(c.line, c.text, c.note, c.language) for c in queries.commands] == [
+        (156, "rate(bots_errors_total[5m])/rate(bots_transactions_total[5m])", "Error rate", "promql")
+    ]
+
+
+def test_a_yaml_block_stays_non_executable_beside_a_promql_block() -> None:
+    runbook = parse_markdown(
+        block("""
+        ## Monitoring
+        ```yaml
+        groups:
+          - name: bots
+        ```
+        ```promql
+        up{job="bots"}
+        ```
+        ```sql
+        SHOW FULL PROCESSLIST;
+        ```
+    """)
+    )
+    section = runbook.sections[0]
+    assert [(b.language, b.line) for b in section.non_executable_blocks] == [("yaml", 2), ("sql", 9)]
+    assert [(c.line, c.text, c.language) for c in section.commands] == [(7, 'up{job="bots"}', "promql")]
 
 
 def test_inline_code_in_prose_is_a_command_when_it_starts_with_a_program_the_runbook_runs(runbook: Runbook) -> None:
@@ -203,6 +239,26 @@ def test_a_block_of_comments_and_open_yields_the_open_command() -> None:
     )
     assert [(c.line, c.text, c.note) for c in runbook.sections[0].commands] == [
         (4, "open https://bots-edi.pminc.me", "Access web UI")
+    ]
+
+
+def test_shell_commands_are_shell_and_inline_code_never_starts_with_a_query() -> None:
+    runbook = parse_markdown(
+        block("""
+        ## Checks
+        ```bash
+        kubectl get pods -n edi
+        ```
+        ```promql
+        kubectl_pods
+        ```
+        Run `kubectl get nodes -o wide` or `kubectl_pods by (namespace)`.
+    """)
+    )
+    assert [(c.text, c.language, c.inline) for c in runbook.sections[0].commands] == [
+        ("kubectl get pods -n edi", "shell", False),
+        ("kubectl_pods", "promql", False),
+        ("kubectl get nodes -o wide", "shell", True),
     ]
 
 
@@ -267,6 +323,83 @@ def test_split_keeps_echo_outside_scripts() -> None:
 def test_split_keeps_an_echo_that_writes_a_file_in_a_script() -> None:
     commands = split_commands('#!/bin/bash\necho "[settings]" > bots.ini\necho "Pods:"')
     assert [c.text for c in commands] == ['echo "[settings]" > bots.ini']
+
+
+# --- splitting PromQL into queries ----------------------------------------------------------------
+
+PROMQL_BLOCK = """\
+# Transaction rate
+rate(bots_transactions_total[5m])
+
+# Error rate
+rate(bots_errors_total[5m]) / rate(bots_transactions_total[5m])
+
+# Processing time
+histogram_quantile(0.95, rate(bots_processing_duration_seconds_bucket[5m]))
+
+# Pod CPU usage
+container_cpu_usage_seconds_total{namespace="edi",pod=~"bots-.*"}
+
+# Pod memory
+container_memory_working_set_bytes{namespace="edi",pod=~"bots-.*"}
+"""
+
+
+def test_a_promql_block_is_a_query_a_line_with_its_comment_as_note_and_its_line() -> None:
+    queries = split_queries(PROMQL_BLOCK, first_line=105)
+    assert [(q.line, q.note, q.text) for q in queries] == [
+        (106, "Transaction rate", "rate(bots_transactions_total[5m])"),
+        (109, "Error rate", "rate(bots_errors_total[5m])/rate(bots_transactions_total[5m])"),
+        (112, "Processing time", "histogram_quantile(0.95,rate(bots_processing_duration_seconds_bucket[5m]))"),
+        (115, "Pod CPU usage", 'container_cpu_usage_seconds_total{namespace="edi",pod=~"bots-.*"}'),
+        (118, "Pod memory", 'container_memory_working_set_bytes{namespace="edi",pod=~"bots-.*"}'),
+    ]
+    assert {q.language for q in queries} == {"promql"}
+    assert queries[1].summary == queries[1].source == "rate(bots_errors_total[5m]) / rate(bots_transactions_total[5m])"
+
+
+def test_a_promql_block_in_a_runbook_gives_the_sections_queries_their_file_lines() -> None:
+    runbook = parse_markdown("## Prometheus Queries\n\n```promql\n" + PROMQL_BLOCK + "```\n")
+    assert [(c.line, c.note) for c in runbook.sections[0].commands] == [
+        (5, "Transaction rate"), (8, "Error rate"), (11, "Processing time"), (14, "Pod CPU usage"), (17, "Pod memory"),
+    ]  # fmt: skip
+
+
+def test_a_query_with_open_brackets_continues_on_the_next_lines() -> None:
+    text = block("""
+        # Error ratio per pod
+        sum by (pod) (
+          rate(bots_errors_total{namespace="edi"}[5m])  # errors
+        )
+        /
+        up
+    """)
+    first, *rest = split_queries(text, first_line=20)
+    assert (first.line, first.note, first.text) == (
+        21, "Error ratio per pod", 'sumby(pod)(rate(bots_errors_total{namespace="edi"}[5m]))'
+    )  # fmt: skip
+    assert first.summary == 'sum by (pod) ( rate(bots_errors_total{namespace="edi"}[5m]) )'
+    assert first.source.splitlines()[-1] == ")"
+    assert [(q.line, q.text) for q in rest] == [(24, "/"), (25, "up")], "only open brackets continue a query"
+
+
+def test_a_hash_or_a_bracket_inside_a_promql_string_is_text() -> None:
+    (query,) = split_queries('count(up{job="a # (b"}) # how many')
+    assert query.text == 'count(up{job="a # (b"})'
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("rate(x[5m]) / rate(y[5m])", "rate(x[5m])/rate(y[5m])"),
+        ("sum  by (job)\n  (rate(x[5m]))", "sumby(job)(rate(x[5m]))"),
+        ('up{job = "bots edi", path=~\'/a b\'}', 'up{job="bots edi",path=~\'/a b\'}'),
+        ('up{job="say \\"hi there\\""} > 0', 'up{job="say \\"hi there\\""}>0'),
+        ('label_replace(up, `a  b`, "", "", "")', 'label_replace(up,`a  b`,"","","")'),
+    ],
+)
+def test_promql_normalisation_removes_whitespace_outside_string_literals_only(written: str, normalised: str) -> None:
+    assert normalise_promql(written) == normalised
 
 
 # --- reading the file -----------------------------------------------------------------------------
