@@ -69,9 +69,11 @@ manifest-lint: $(VENV)/.installed ## kube-score on every environment's manifests
 ci-lint: $(VENV)/.installed ## actionlint (+shellcheck) and schema checks on the CI examples in docs/ci/ (edirunbook/cilint.py)
 	$(SUITE) ci-lint docs/ci
 
-unit: $(VENV)/.installed ## the library's fast tests (no cluster), and the CSI test driver's Go tests
+unit: $(VENV)/.installed ## the library's fast tests (no cluster), our add-ons' Go tests, promtool/amtool on the alert rules
 	$(PYTEST) tests/unit -q -p no:edirunbook.report
 	cd images/addons/csi-hostpath && GOTOOLCHAIN=local go test ./...
+	cd images/addons/alert-receiver && GOTOOLCHAIN=local go test ./...
+	$(SUITE) alert-rules
 
 coverage: $(VENV)/.installed ## runbook coverage and drift: make coverage RUNBOOK=path MIN_COVERAGE=80
 	$(SUITE) coverage --runbook $(RUNBOOK) --features features --env $(ENV) --min-coverage $(MIN_COVERAGE)

@@ -6,9 +6,14 @@
 - metrics-server: `kubectl top`;
 - the snapshot controller and its CRDs, and our own CSI hostpath driver (images/addons/csi-hostpath) with the
   upstream provisioner, resizer and snapshotter sidecars: the default StorageClass (volumes that fill up with a
-  real ENOSPC at their size and grow online) and the VolumeSnapshotClass `csi-snapclass`.
+  real ENOSPC at their size and grow online) and the VolumeSnapshotClass `csi-snapclass`;
+- Velero with its AWS plugin and gofakes3 as its object store;
+- monitoring: Prometheus (compiled with Kubernetes service discovery only) with the deployment's alert rules
+  (environments/base/monitoring), Alertmanager from Debian's package (images/alertmanager), and our own webhook
+  receiver (images/addons/alert-receiver).
 
-Each add-on is data: its programs are Go main packages, each compiled into a FROM-scratch image. A program's
+Each add-on is data: its programs are Go main packages, each compiled into a FROM-scratch image; an image of
+Debian packages (DebianImage) is built from its Dockerfile on the suite's Debian base instead. A program's
 recipe, images/addons/<recipe>/go.mod, pins the upstream module (the version shown and the image tag come from
 there; a program of our own states its version); the main packages of one recipe are compiled together and
 cached by the hash of their inputs (gobuild.py, images.py), and environments/kind/addons/<name>/ is the
@@ -32,7 +37,7 @@ from pathlib import Path
 
 import yaml
 
-from edirunbook import cluster, gobuild, images, paths
+from edirunbook import cluster, gobuild, images, paths, versions
 from edirunbook.docker.daemon import Docker
 from edirunbook.errors import BuildError, CommandFailed, ConfigError, EnvironmentNotReady
 from edirunbook.process import run, step
@@ -53,6 +58,8 @@ class Program:
     plugins: tuple[str, ...] = ()  # main packages of the same recipe, put in the image's /plugins beside it
     version_variable: str = ""  # the string variable (`-X` at link time) that the program shows as its version
     command: bool = False  # also a command of the operator's: linked into <cache>/bin, beside kubectl
+    tools: tuple[str, ...] = ()  # main packages of the same recipe linked into <cache>/bin only (no image)
+    build_tags: tuple[str, ...] = ()  # `go build -tags` of the whole recipe
 
     @property
     def recipe_dir(self) -> Path:
@@ -77,6 +84,10 @@ class Program:
     def plugin_binaries(self) -> list[str]:
         return [plugin.rstrip("/").rsplit("/", 1)[-1] for plugin in self.plugins]
 
+    @property
+    def tool_binaries(self) -> list[str]:
+        return [tool.rstrip("/").rsplit("/", 1)[-1] for tool in self.tools]
+
 
 @dataclass(frozen=True)
 class Crds:
@@ -94,16 +105,40 @@ class Crds:
 
 
 @dataclass(frozen=True)
+class DebianImage:
+    """An image of Debian packages: images/<recipe>/Dockerfile on the suite's Debian base, each package's pinned
+    version (edirunbook/versions.py) a build argument."""
+
+    recipe: str
+    packages: tuple[tuple[str, str], ...]  # (build argument, version); the first is the version shown
+
+    @property
+    def image(self) -> str:
+        return f"edirunbook/{self.recipe}"
+
+    @property
+    def version(self) -> str:
+        return self.packages[0][1]
+
+
+@dataclass(frozen=True)
 class Addon:
     name: str  # environments/kind/addons/<name>
     namespace: str
     deployments: tuple[str, ...]
     programs: tuple[Program, ...]
     crds: Crds | None = None
+    debian_images: tuple[DebianImage, ...] = ()
+    files: tuple[str, ...] = ()  # more files the kustomization reads, relative to environments/ (copied beside it)
 
     @property
     def version(self) -> str:
         return self.programs[0].version
+
+    @property
+    def images(self) -> list[str]:
+        """The image repositories its manifests name."""
+        return [*(d.image for d in self.debian_images), *(p.image for p in self.programs)]
 
 
 TRAEFIK = "github.com/traefik/traefik/v3"
@@ -111,6 +146,7 @@ CERT_MANAGER = "github.com/cert-manager/cert-manager"
 METRICS_SERVER = "sigs.k8s.io/metrics-server"
 SNAPSHOTTER = "github.com/kubernetes-csi/external-snapshotter/v8"
 VELERO = "github.com/vmware-tanzu/velero"
+PROMETHEUS = "github.com/prometheus/prometheus"
 ADDONS = (
     Addon("traefik", "ingress-traefik", ("traefik",),
           (Program("traefik", TRAEFIK, f"{TRAEFIK}/cmd/traefik", "edirunbook/traefik"),)),
@@ -142,6 +178,15 @@ ADDONS = (
         Program("velero", "github.com/johannesboyne/gofakes3", "github.com/johannesboyne/gofakes3/cmd/gofakes3",
                 "edirunbook/gofakes3"),
     ), crds=Crds("velero", VELERO, ("config/crd/v1/bases", "config/crd/v2alpha1/bases"))),
+    # the runbook's Monitoring: Prometheus with the deployment's alert rules (and promtool on the host, for their
+    # unit tests), Alertmanager routing them to the runbook's receivers, our receiver recording the notifications
+    Addon("monitoring", "monitoring", ("prometheus", "alertmanager", "alert-receiver"), (
+        Program("prometheus", PROMETHEUS, f"{PROMETHEUS}/cmd/prometheus", "edirunbook/prometheus",
+                tools=(f"{PROMETHEUS}/cmd/promtool",), build_tags=("remove_all_sd", "enable_kubernetes_sd")),
+        Program("alert-receiver", "edirunbook.local/alert-receiver", ".", "edirunbook/alert-receiver",
+                own_version="0.1.0"),
+    ), debian_images=(DebianImage("alertmanager", (("ALERTMANAGER_DEB", versions.ALERTMANAGER_DEB),)),),
+        files=("base/monitoring/bots-edi-alerts.yml",)),
 )
 
 
@@ -181,35 +226,75 @@ def programs() -> dict[str, Program]:
     return {program.image: program for addon in ADDONS for program in addon.programs}
 
 
+def image_repositories() -> list[str]:
+    """Every image repository the add-ons' manifests name: the programs' and the Debian images'."""
+    return [image for addon in ADDONS for image in addon.images]
+
+
 def build(docker: Docker) -> dict[str, str]:
-    """Every add-on program's image in the suite's Docker daemon; {image repository: ref}. The main packages of
-    one recipe are compiled together. The tag is the program's version and the hash of its recipe's build
-    inputs, so a rebuilt image changes the Deployment that runs it (and rolls it)."""
+    """Every add-on image in the suite's Docker daemon; {image repository: ref}. The main packages of one recipe
+    are compiled together. The tag is the program's version and the hash of its recipe's build inputs, so a
+    rebuilt image changes the Deployment that runs it (and rolls it). The Debian images are built meanwhile."""
     by_recipe: dict[str, list[Program]] = {}
     for program in programs().values():
         by_recipe.setdefault(program.recipe, []).append(program)
 
     def build_recipe(members: list[Program]) -> dict[str, str]:
-        first = members[0]
-        versions = [f"-X {p.version_variable}={p.version}" for p in members if p.version_variable]
-        out = gobuild.module_binaries(first.recipe, first.recipe_dir, [pkg for p in members for pkg in p.packages],
-                                      [b for p in members for b in (p.binary, *p.plugin_binaries)],
-                                      prepare=functools.partial(patched_module_flags, first),
-                                      ldflags=" ".join(["-s -w", *versions]))
+        out = compile_recipe(members)
         refs = {}
         for program in members:
             refs[program.image] = f"{program.image}:{program.version}-{out.key}"
             images.scratch_image(docker, out / program.binary, out.key, refs[program.image],
                                  beside=tuple((out / plugin, "/plugins") for plugin in program.plugin_binaries))
-            if program.command:
-                gobuild.link_command(out / program.binary)
         return refs
 
     # two at a time: a cold compile leaves one core idle while it loads packages and links. The largest module
     # graphs (go.sum's size: Traefik's, Velero's) first, so no long compile starts last while the other worker idles
-    recipes = sorted(by_recipe.values(), key=lambda members: -(members[0].recipe_dir / "go.sum").stat().st_size)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        return {image: ref for refs in pool.map(build_recipe, recipes) for image, ref in refs.items()}
+    recipes = sorted(by_recipe.values(), key=lambda members: -_module_graph_size(members[0].recipe_dir))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as apt:
+        debian = apt.submit(debian_images, docker)  # downloads and unpacks: no core of its own needed
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            built = {image: ref for refs in pool.map(build_recipe, recipes) for image, ref in refs.items()}
+        return {**built, **debian.result()}
+
+
+def compile_recipe(members: list[Program]) -> gobuild.GoOutput:
+    """The main packages of one recipe's programs compiled together (cached), and their commands linked into
+    <cache>/bin."""
+    first = members[0]
+    versions = [f"-X {p.version_variable}={p.version}" for p in members if p.version_variable]
+    out = gobuild.module_binaries(first.recipe, first.recipe_dir,
+                                  [pkg for p in members for pkg in (*p.packages, *p.tools)],
+                                  [b for p in members for b in (p.binary, *p.plugin_binaries, *p.tool_binaries)],
+                                  prepare=functools.partial(patched_module_flags, first),
+                                  ldflags=" ".join(["-s -w", *versions]),
+                                  tags=tuple(sorted({tag for p in members for tag in p.build_tags})))
+    for program in members:
+        for name in ([program.binary] if program.command else []) + program.tool_binaries:
+            gobuild.link_command(out / name)
+    return out
+
+
+def tool(name: str) -> Path:
+    """An add-on's tool (e.g. promtool) on the host, compiled with its recipe if it is not yet."""
+    for program in programs().values():
+        if name in program.tool_binaries:
+            return compile_recipe([p for p in programs().values() if p.recipe == program.recipe]) / name
+    raise ConfigError(f"no add-on builds a tool named {name}")
+
+
+def _module_graph_size(recipe_dir: Path) -> int:
+    go_sum = recipe_dir / "go.sum"  # a program of our own on the standard library alone has none
+    return go_sum.stat().st_size if go_sum.is_file() else 0
+
+
+def debian_images(docker: Docker) -> dict[str, str]:
+    """The add-ons' images of Debian packages; {image repository: ref}."""
+    wanted = [image for addon in ADDONS for image in addon.debian_images]
+    if not wanted:
+        return {}
+    base = images.debian_base(docker)
+    return {image.image: images.recipe(docker, image.recipe, base, args=dict(image.packages)) for image in wanted}
 
 
 def patches(program: Program) -> list[Path]:
@@ -240,14 +325,19 @@ def patched_module_flags(program: Program) -> list[str]:
 
 
 def rendered_kustomization(addon: Addon, refs: dict[str, str]) -> Path:
-    """environments/kind/addons/<name> copied under .state with `upstream` linked to its first program's module
-    directory, inside a kustomization that sets each program's image to its ref in `refs` (by repository)."""
+    """environments/kind/addons/<name> copied under .state with its `files` beside it and `upstream` linked to its
+    first program's module directory (an upstream one), inside a kustomization that sets each image to its ref in
+    `refs` (by repository)."""
     target = paths.state_dir() / "addons" / addon.name
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(MANIFESTS / addon.name, target / "base")
+    for file in addon.files:
+        shutil.copy2(paths.ENVIRONMENTS_DIR / file, target / "base" / Path(file).name)
     first = addon.programs[0]
-    (target / "base" / "upstream").symlink_to(module_dir(first.recipe_dir, first.module), target_is_directory=True)
-    tags = [refs[program.image].rsplit(":", 1) for program in addon.programs]
+    if not first.own_version:
+        (target / "base" / "upstream").symlink_to(module_dir(first.recipe_dir, first.module),
+                                                  target_is_directory=True)
+    tags = [refs[image].rsplit(":", 1) for image in addon.images]
     (target / "kustomization.yaml").write_text(yaml.safe_dump({
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": ["base"],
         "images": [{"name": repository, "newTag": tag} for repository, tag in tags]}, sort_keys=False))

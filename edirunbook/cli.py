@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "edirunbook.cilint",
     "edirunbook.report.shard",
     "edirunbook.gate",
+    "edirunbook.alertrules",
 )
 
 

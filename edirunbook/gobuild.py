@@ -52,8 +52,9 @@ def go_version() -> str:
 
 def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[str], *,
               ldflags: str = "-s -w", install: bool = False, extra: tuple[str, ...] = (),
-              prepare: Callable[[], list[str]] | None = None) -> GoOutput:
-    key = images.content_hash(*( [module] if module else []), go_version(), ldflags, *targets, *extra)
+              prepare: Callable[[], list[str]] | None = None, tags: tuple[str, ...] = ()) -> GoOutput:
+    tag_flags = ["-tags", ",".join(tags)] if tags else []
+    key = images.content_hash(*( [module] if module else []), go_version(), ldflags, *targets, *extra, *tag_flags)
     out = paths.cache_dir() / "go" / f"{name}-{key}"
     if all((out / o).exists() for o in outputs):
         return GoOutput(out, key)
@@ -68,7 +69,7 @@ def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[
                     log=log, timeout=3600)
             else:
                 flags = prepare() if prepare else []
-                run(["go", "build", *flags, "-ldflags", ldflags, "-o", f"{tmp}/", *targets], env=go_env(),
+                run(["go", "build", *flags, *tag_flags, "-ldflags", ldflags, "-o", f"{tmp}/", *targets], env=go_env(),
                     cwd=module, log=log, timeout=3600)
         except CommandFailed as error:
             raise BuildError(f"compiling {name} failed; full log in {log}\n{error}") from None
@@ -126,11 +127,12 @@ def small_binary(name: str) -> GoOutput:
 
 
 def module_binaries(name: str, module: Path, packages: list[str], binaries: list[str],
-                    prepare: Callable[[], list[str]] | None = None, ldflags: str = "-s -w") -> GoOutput:
+                    prepare: Callable[[], list[str]] | None = None, ldflags: str = "-s -w",
+                    tags: tuple[str, ...] = ()) -> GoOutput:
     """Cluster add-on main packages (upstream's or our own), built together in their module
-    images/addons/<name>; `prepare` runs only when they must be compiled and returns extra `go build` flags (a
-    patched module)."""
-    return _go_build(name, module, packages, binaries, prepare=prepare, ldflags=ldflags)
+    images/addons/<name> with build `tags`; `prepare` runs only when they must be compiled and returns extra
+    `go build` flags (a patched module)."""
+    return _go_build(name, module, packages, binaries, prepare=prepare, ldflags=ldflags, tags=tags)
 
 
 def kind_binary() -> Path:

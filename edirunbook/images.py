@@ -107,16 +107,19 @@ def local_ca_certificates() -> str:
     return "".join(p.read_text() for p in sorted(LOCAL_CA_DIR.rglob("*.crt")))
 
 
-def recipe(docker: Docker, name: str, base: str, *, extra: Iterable[str] = (), context: Path | None = None) -> str:
-    """Build images/<name> (or `context`: a Dockerfile taking ARG BASE_IMAGE) on top of `base`."""
+def recipe(docker: Docker, name: str, base: str, *, extra: Iterable[str] = (), context: Path | None = None,
+           args: Mapping[str, str] | None = None) -> str:
+    """Build images/<name> (or `context`: a Dockerfile taking ARG BASE_IMAGE) on top of `base`, with more build
+    `args` (part of the tag's hash, like `extra`)."""
     context = context or paths.IMAGES_DIR / name
-    ref = f"edirunbook/{name}:" + content_hash(context, base, *extra)
+    more = dict(args or {})
+    ref = f"edirunbook/{name}:" + content_hash(context, base, *extra, *(f"{k}={v}" for k, v in sorted(more.items())))
     if not exists(docker, ref):
-        args = {"BASE_IMAGE": base}
+        build_args = {"BASE_IMAGE": base, **more}
         if "ARG EXTRA_CA_CERTS" in (context / "Dockerfile").read_text():
-            args["EXTRA_CA_CERTS"] = local_ca_certificates()
+            build_args["EXTRA_CA_CERTS"] = local_ca_certificates()
         with step(f"building {ref} from {paths.shown(context)}"):
-            docker_build(docker, context, ref, build_args=args, name=name)
+            docker_build(docker, context, ref, build_args=build_args, name=name)
     return ref
 
 

@@ -23,3 +23,8 @@ MYSQL_IMAGE = "mysql:8.0"
 # kube-score v1.20.0: the manifest linter `make manifest-lint` runs. Chosen because it builds from the Go module
 # proxy here and checks offline (kube-linter is not served; kubeconform needs JSON schemas from GitHub).
 KUBE_SCORE = "v1.20.0"
+# Alertmanager from Debian bookworm's own package (the monitoring add-on's image, and amtool on the host for the
+# routing tests in `make unit`): no compile, the version bookworm's mirror serves, exact so the image and the tests
+# run the same build. (Prometheus is compiled from its module, images/addons/prometheus: Debian's 2.42 is built
+# without Kubernetes service discovery.) A point release of bookworm replaces it; the build then says so.
+ALERTMANAGER_DEB = "0.25.0-1+b4"

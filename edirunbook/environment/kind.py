@@ -133,7 +133,7 @@ class KindEnvironment:
         cluster.wait_deployments_ready(api, "kube-system", ["coredns"], timeout=self.config.timeout("node_ready", 180))
         timings["dns_ready"] = time.monotonic() - t0
         t1 = time.monotonic()
-        self.install_addons(docker, {image: built[image] for image in addons.programs()})
+        self.install_addons(docker, {image: built[image] for image in addons.image_repositories()})
         timings["addons"] = time.monotonic() - t1
         db_thread.join(timeout=self.config.timeout("database_ready", 120) + 60)
         if "error" in db_result:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from edirunbook import addons, ingress
+from edirunbook import addons, ingress, paths, versions
 from edirunbook.app import RequestLoop
 from edirunbook.environment import config
 
@@ -154,10 +154,27 @@ def test_each_addon_pins_its_upstream_modules_and_has_its_manifests() -> None:
         manifests = "".join(p.read_text() for p in (addons.MANIFESTS / addon.name).glob("*.yaml"))
         for program in addon.programs:
             assert program.own_version or program.version.startswith("v"), program
-            assert program.image in manifests, f"{addon.name}'s manifests do not name its image {program.image}"
+        for image in addon.images:
+            assert image in manifests, f"{addon.name}'s manifests do not name its image {image}"
+        for file in addon.files:
+            assert (paths.ENVIRONMENTS_DIR / file).is_file(), file
     assert {p.binary for p in addons.programs().values()} == {
         "traefik", "cert-manager", "metrics-server", "snapshot-controller", "csi-snapshotter", "csi-hostpath",
-        "csi-provisioner", "csi-resizer", "velero", "gofakes3"}
+        "csi-provisioner", "csi-resizer", "velero", "gofakes3", "prometheus", "alert-receiver"}
+
+
+def test_monitoring_compiles_prometheus_with_kubernetes_discovery_and_takes_alertmanager_from_debian() -> None:
+    monitoring = next(addon for addon in addons.ADDONS if addon.name == "monitoring")
+    prometheus = addons.programs()["edirunbook/prometheus"]
+    assert prometheus.build_tags == ("remove_all_sd", "enable_kubernetes_sd")
+    assert prometheus.tool_binaries == ["promtool"] and not prometheus.command
+    assert monitoring.version == prometheus.version == "v0.316.0"
+    image = monitoring.debian_images[0]
+    assert dict(image.packages) == {"ALERTMANAGER_DEB": versions.ALERTMANAGER_DEB}
+    assert monitoring.images == ["edirunbook/alertmanager", "edirunbook/prometheus", "edirunbook/alert-receiver"]
+    dockerfile = (paths.IMAGES_DIR / image.recipe / "Dockerfile").read_text()
+    assert all(f"ARG {arg}" in dockerfile for arg, _ in image.packages)
+    assert monitoring.files == ("base/monitoring/bots-edi-alerts.yml",)
 
 
 def test_velero_carries_its_object_store_plugin_and_shows_its_version() -> None:

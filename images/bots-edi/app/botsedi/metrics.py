@@ -9,6 +9,11 @@ Every webserver replica reports the same database totals (aggregate with max(), 
                                     last ta row the run wrote
 - bots_open_transactions            ta rows still open (statust 0)
 - bots_last_run_timestamp_seconds   start of the latest engine run
+- bots_engine_last_run_failed       1 when the latest engine run that did any work (received a file or had a
+                                    process error) ended in error (report.status: a file in error or left
+                                    unfinished, or a process error), else 0. The engine's Job does not show
+                                    it: bots-engine exits 2, the Job retries, and the retry, with nothing new
+                                    to read, exits 0 and writes a report of its own (so does every idle run)
 - bots_database_up                  1 when the queries above worked
 Bots deletes reports and ta rows after `maxdays`; the counters then drop, which Prometheus treats as a
 counter reset.
@@ -58,6 +63,11 @@ class BotsCollector:
                     "COALESCE(SUM(processerrors), 0), UNIX_TIMESTAMP(MAX(ts)) FROM report"
                 )
                 runs, received, errors, processerrors, lastrun = cur.fetchone()
+                cur.execute(
+                    "SELECT status FROM report WHERE lastreceived > 0 OR processerrors > 0 "
+                    "ORDER BY idta DESC LIMIT 1"
+                )
+                latest = cur.fetchone()
                 cur.execute(_RUN_DURATIONS)
                 durations = [row[0] for row in cur.fetchall()]
                 cur.execute("SELECT COUNT(*) FROM ta WHERE statust = 0")
@@ -89,6 +99,11 @@ class BotsCollector:
         last = GaugeMetricFamily("bots_last_run_timestamp_seconds", "Start of the latest engine run")
         last.add_metric([], float(lastrun) if lastrun is not None else 0.0)
         yield last
+        yield GaugeMetricFamily(
+            "bots_engine_last_run_failed",
+            "1 if the latest Bots engine run that did any work ended in error",
+            value=1.0 if latest and latest[0] else 0.0,
+        )
 
 
 _REGISTRY = CollectorRegistry(auto_describe=False)
