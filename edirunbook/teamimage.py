@@ -399,7 +399,9 @@ def _git_listing(context: Path, ignore: DockerIgnore) -> dict[str, str] | None:
     if inside is None or not inside.startswith("true") or _git(context, "rev-parse", "--verify", "-q", "HEAD") is None:
         return None
     prefix = inside.splitlines()[1].strip() if len(inside.splitlines()) > 1 else ""
-    tree = _git(context, "ls-tree", "-r", "-z", f"HEAD:{prefix}" if prefix else "HEAD^{tree}")
+    # --full-tree: run in a subdirectory, ls-tree would otherwise keep only the entries under that same prefix
+    # inside the subtree it is given (none), and every committed file would drop out of the digest
+    tree = _git(context, "ls-tree", "--full-tree", "-r", "-z", f"HEAD:{prefix}" if prefix else "HEAD^{tree}")
     status = _git(context, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=traditional",
                   "--", ".")
     if tree is None or status is None:

@@ -265,6 +265,23 @@ def test_git_and_a_plain_walk_agree(tmp_path: Path) -> None:
     assert context_digest(plain, plain / "Dockerfile") == via_git
 
 
+def test_a_context_in_a_subdirectory_of_the_repository_is_digested_from_its_committed_files(tmp_path: Path) -> None:
+    """The suite's own target: images/bots-edi inside the checkout. A committed change must change the digest, and
+    git must agree with a plain walk (once, every committed file dropped out: the digest was of nothing)."""
+    repo = tmp_path / "repo"
+    context = make_context(repo / "images" / "app")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    first = context_digest(context, context / "Dockerfile")
+    plain = tmp_path / "plain"
+    subprocess.run(["cp", "-a", str(context), str(plain)], check=True)
+    assert first == context_digest(plain, plain / "Dockerfile")
+    (context / "app" / "main.py").write_text("print('changed')\n")
+    git(repo, "commit", "-q", "-am", "change")
+    assert context_digest(context, context / "Dockerfile") != first
+
+
 def test_a_bad_target_name_is_refused(daemon: FakeDaemon, tmp_path: Path) -> None:
     with pytest.raises(BuildError, match="lowercase"):
         build(daemon, make_context(tmp_path / "ctx"), name="Team A")
