@@ -9,7 +9,7 @@ import pytest
 from kubernetes.utils import parse_quantity
 from pytest_bdd import given, parsers, then, when
 
-from edirunbook import alertrules, app
+from edirunbook import alertrules, app, orders
 from edirunbook.durations import parse_duration
 from edirunbook.prometheus import (
     SCRAPE_INTERVAL,
@@ -335,25 +335,36 @@ def alert_still_inactive(ctx: ScenarioContext, name: str) -> None:
     assert state == "inactive", f"{name} is {state}: {alert}"
 
 
-@when(parsers.parse("a backup's global read lock holds the engine's writes for {duration} during a run"))
-def engine_stalled(ctx: ScenarioContext, duration: str) -> None:
-    """FLUSH TABLES WITH READ LOCK, as consistent-snapshot backup tools take it, from a root session; an engine
-    Job from the CronJob started under it, its run held (the Job still active) for that long, then UNLOCK TABLES
-    (always, also when the step fails) and the Job run to its end: one engine run that took that long."""
+@when(parsers.parse("a backup's global read lock stalls an engine run of {count:d} large orders for {duration}"))
+def engine_stalled(ctx: ScenarioContext, count: int, duration: str) -> None:
+    """Large orders (9000 lines each) dropped inbound and an engine Job from the CronJob started; the moment its
+    run has written its first row, FLUSH TABLES WITH READ LOCK from a root session (as consistent-snapshot backup
+    tools take it: reads go on, writes wait), held while the Job stays active for that long, then UNLOCK TABLES
+    (always, also when the step fails) and the Job run to its end. The run must have taken that long."""
     seconds = parse_duration(duration)
-    connection = ctx.env.database.connect(as_root=True)
+    sample, stamp = ctx.bots.sample("ORDERS_good.edi"), int(time.time() * 1000)
+    for n in range(count):
+        ctx.bots.write_web(f"{ctx.bots.inbound_dir}/{stamp}-{n}-large-order.edi",
+                           orders.large_order(sample, 9000, f"PO-{stamp}-{n}"))
+    database = ctx.env.database
+    before = database.query("SELECT COALESCE(MAX(idta), 0) FROM ta")[0][0]
     name = f"bots-engine-manual-{int(time.time())}"
+    ctx.bots.kubectl_run("create", "job", f"--from=cronjob/{app.ENGINE_CRONJOB}", name)
+
+    def run_started() -> Observation:
+        latest = database.query("SELECT COALESCE(MAX(idta), 0) FROM ta")[0][0]
+        return Observation(latest > before, f"newest ta row {latest} (before the run: {before})")
+
+    def stalled() -> Observation:
+        job = ctx.bots.batch.read_namespaced_job(name, ctx.bots.namespace)
+        finished = [c.type for c in job.status.conditions or [] if c.status == "True"]
+        return Observation(not finished, f"job/{name}: active {job.status.active or 0}, finished {finished}")
+
+    wait_for(f"the engine run job/{name} to write its first row", run_started, timeout=120, interval=0.02)
+    connection = database.connect(as_root=True)
     try:
         with connection.cursor() as cursor:
             cursor.execute("FLUSH TABLES WITH READ LOCK")
-        ctx.bots.drop_sample("ORDERS_good.edi", as_name=f"{int(time.time() * 1000)}-ORDERS_good.edi")
-        ctx.bots.kubectl_run("create", "job", f"--from=cronjob/{app.ENGINE_CRONJOB}", name)
-
-        def stalled() -> Observation:
-            job = ctx.bots.batch.read_namespaced_job(name, ctx.bots.namespace)
-            finished = [c.type for c in job.status.conditions or [] if c.status == "True"]
-            return Observation(not finished, f"job/{name}: active {job.status.active or 0}, finished {finished}")
-
         hold_for(f"the engine run job/{name} stalled by the lock", stalled, seconds=seconds)
     finally:
         try:
@@ -363,6 +374,12 @@ def engine_stalled(ctx: ScenarioContext, duration: str) -> None:
             connection.close()
     state = ctx.bots.wait_job(name, timeout=300)
     assert state == "Complete", f"the stalled engine run job/{name} ended {state}:\n{ctx.bots.job_logs(name)}"
+    took = database.query(
+        "SELECT TIMESTAMPDIFF(SECOND, r.ts, MAX(t.ts)) FROM report r JOIN ta t ON t.idta >= r.idta "
+        "WHERE r.idta > %s AND r.lastreceived > 0 GROUP BY r.idta, r.ts ORDER BY r.idta LIMIT 1", [before])
+    assert took and took[0][0] >= seconds - 5, \
+        f"the engine's run took {took[0][0] if took else '?'} s, not the {seconds:.0f} s of the lock: it wrote " \
+        "everything before the lock took hold (larger orders would keep it busy longer)"
 
 
 @when("every webserver pod goes away: deployment bots-webserver scaled to 0")

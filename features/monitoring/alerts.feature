@@ -55,15 +55,16 @@ Feature: Alerts
       kubectl exec -n edi deployment/bots-webserver -- \
         bots-engine -c/home/bots/.bots/env/production/config --cleanup
       """
+    And the operator runs "kubectl exec -n edi deployment/bots-webserver -- df -h"
     Then the data volume is less than 90% full
-    And the alert "BotsVolumeAlmostFull" resolves within 3m and the "on-call" receiver gets the resolved notification
+    And the alert "BotsVolumeAlmostFull" resolves within 4m and the "on-call" receiver gets the resolved notification
 
   @destructive
   Scenario: A stalled run and then a burst of bad files: each warning fires on its own cause, to the chat channel
     Given the Bots EDI deployment is healthy
     And the engine has translated the sample file "ORDERS_good.edi" 1 times
     And the alert "BotsSlowProcessing" is not active
-    When a backup's global read lock holds the engine's writes for 2m10s during a run
+    When a backup's global read lock stalls an engine run of 3 large orders for 2m10s
     Then the alert "BotsSlowProcessing" fires within its for: window plus two scrape intervals of becoming pending
     And its notification reaches the "chat" receiver and no other
     And the alert "BotsHighErrorRate" is not active
