@@ -28,12 +28,14 @@ from botsedi import db
 
 BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
-# each run spans the ta rows from its own idta up to the next run's idta
+# each finished run (its report row) spans the ta rows from its own idta up to the next run's root ta row (script
+# 0). Not up to the next report: a run in progress has its root row but no report yet, and its rows would be
+# counted into the run before it, moving that run from bucket to bucket while it lasts (a counter going down)
 _RUN_DURATIONS = """
 SELECT TIMESTAMPDIFF(MICROSECOND, r.ts, MAX(t.ts)) / 1000000.0
 FROM report r
 JOIN ta t ON t.idta >= r.idta
-         AND t.idta < COALESCE((SELECT MIN(r2.idta) FROM report r2 WHERE r2.idta > r.idta), 2147483647)
+         AND t.idta < COALESCE((SELECT MIN(n.idta) FROM ta n WHERE n.idta > r.idta AND n.script = 0), 2147483647)
 GROUP BY r.idta, r.ts
 """
 
