@@ -418,16 +418,21 @@ def normalise_promql(query: str) -> str:
     for ch in query:
         if quote is not None:
             out.append(ch)
-            if escaped:
-                escaped = False
-            elif ch == "\\" and quote != "`":
-                escaped = True
-            elif ch == quote:
-                quote = None
+            quote, escaped = _in_string(ch, quote, escaped)
         elif not ch.isspace():
             quote = ch if ch in "\"'`" else None
             out.append(ch)
     return "".join(out)
+
+
+def _in_string(ch: str, quote: str, escaped: bool) -> tuple[str | None, bool]:
+    """One character inside a PromQL string literal opened by `quote`: (the quote still open, or None when this
+    character closed it; whether the next character is escaped). A raw string (`...`) has no escapes."""
+    if escaped:
+        return quote, False
+    if ch == "\\" and quote != "`":
+        return quote, True
+    return (None if ch == quote else quote), False
 
 
 def _scan_promql(line: str, depth: int, quote: str | None) -> tuple[str, int, str | None]:
@@ -435,12 +440,7 @@ def _scan_promql(line: str, depth: int, quote: str | None) -> tuple[str, int, st
     escaped = False
     for i, ch in enumerate(line):
         if quote is not None:
-            if escaped:
-                escaped = False
-            elif ch == "\\" and quote != "`":
-                escaped = True
-            elif ch == quote:
-                quote = None
+            quote, escaped = _in_string(ch, quote, escaped)
         elif ch == "#":
             return line[:i], depth, None
         elif ch in "\"'`":
