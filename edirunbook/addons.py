@@ -110,15 +110,11 @@ class DebianImage:
     version (edirunbook/versions.py) a build argument."""
 
     recipe: str
-    packages: tuple[tuple[str, str], ...]  # (build argument, version); the first is the version shown
+    packages: tuple[tuple[str, str], ...]  # (build argument, version)
 
     @property
     def image(self) -> str:
         return f"edirunbook/{self.recipe}"
-
-    @property
-    def version(self) -> str:
-        return self.packages[0][1]
 
 
 @dataclass(frozen=True)
