@@ -237,12 +237,17 @@ def runbook_alert_rules(ctx: ScenarioContext, datatable: list[list[str]]) -> Non
 
 @then("no rule refers to a metric the cluster does not have")
 def rules_metrics_exist(ctx: ScenarioContext) -> None:
-    """Every metric name each loaded rule's expression selects is one Prometheus has series of."""
+    """Every metric name each loaded rule's expression selects is one Prometheus has series of (waiting up to two
+    minutes: on a cluster just up, the kubelet measures the volumes once a minute and Prometheus scrapes after)."""
     monitoring = _monitoring(ctx)
-    have = monitoring.names()
-    missing = {rule["name"]: sorted(metric_names(rule["query"]) - have) for rule in monitoring.alert_rules()}
-    missing = {name: names for name, names in missing.items() if names}
-    assert not missing, f"rules refer to metrics Prometheus has no series of: {missing}"
+
+    def probe() -> Observation:
+        have = monitoring.names()
+        missing = {rule["name"]: sorted(metric_names(rule["query"]) - have) for rule in monitoring.alert_rules()}
+        missing = {name: names for name, names in missing.items() if names}
+        return Observation(not missing, f"rules refer to metrics Prometheus has no series of: {missing}")
+
+    wait_for("every rule's metrics to have series", probe, timeout=120, interval=5)
 
 
 @given(parsers.parse('the alert "{name}" is not active'))
