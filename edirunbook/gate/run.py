@@ -12,12 +12,11 @@ import argparse
 import dataclasses
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edirunbook import paths
+from edirunbook import interrupts, paths
 from edirunbook import target as targets
 from edirunbook.environment import config as env_config
 from edirunbook.environment import manifests as rendering
@@ -111,7 +110,8 @@ def _pytest(args: argparse.Namespace, target: Target, env_name: str, report_dir:
     environ = {**os.environ, "TARGET": target.name, "ENV": env_name, "SOURCE": str(target.checkout)}
     if args.runbook:
         environ["RUNBOOK"] = str(args.runbook[0].resolve())
-    return subprocess.run(argv, cwd=paths.REPO_ROOT, env=environ, check=False).returncode
+    # a cancelled run (SIGTERM) reaches pytest, which rolls back, then the gate goes on to its report and cleanup
+    return interrupts.run_forwarding(argv, cwd=paths.REPO_ROOT, env=environ)
 
 
 def _changes(cfg: env_config.EnvConfig, target: Target, report_dir: Path, deploy_error: str | None) -> None:

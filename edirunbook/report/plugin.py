@@ -40,6 +40,7 @@ import pytest
 from pytest_bdd.parser import Feature, Scenario, ScenarioTemplate, Step
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
+from edirunbook import interrupts
 from edirunbook.report.html import HtmlReportHooks, html_details
 from edirunbook.report.model import (
     ERROR,
@@ -89,6 +90,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for tag, meaning in PLAIN_TAGS.items():
         config.addinivalue_line("markers", f"{tag}: {meaning}")
+    interrupts.sigterm_as_interrupt()  # a cancelled CI job's SIGTERM tears down like Ctrl-C
     for meaning in VALUE_TAGS.values():
         config.addinivalue_line("markers", meaning)
     if hasattr(config, "workerinput"):  # an xdist worker: the controller writes the reports
