@@ -72,3 +72,8 @@ class NotSettled(RunbookSuiteError):
 
 class StopWaiting(RunbookSuiteError):
     """Raised by a probe when the awaited state can no longer come (a Job failed): ends the wait at once."""
+
+
+class GuardRailRefused(RunbookSuiteError):
+    """A game-day guard rail refused: the wrong cluster, a context not allowed, no confirmation, a fault outside its
+    blast radius. Nothing was changed."""
