@@ -25,10 +25,10 @@ from edirunbook.shell import OPERATOR_QUERIES, OPERATOR_QUERIES_BLOCK
 from edirunbook.waiting import Observation, hold_for, wait_for
 from fixtures.scenario import ScenarioContext
 
-# what the rules' bots_* series are summed as: every webserver replica reports the database's same totals
-TOTALS = {"transactions": 'max(bots_transactions_total{namespace="edi"})',
-          "errors": 'max(bots_errors_total{namespace="edi"})',
-          "engine runs timed": 'max(bots_processing_duration_seconds_count{namespace="edi"})'}
+# the app's counters: every webserver replica reports the database's same totals, each when it is scraped
+TOTALS = {"transactions": 'bots_transactions_total{namespace="edi"}',
+          "errors": 'bots_errors_total{namespace="edi"}',
+          "engine runs timed": 'bots_processing_duration_seconds_count{namespace="edi"}'}
 
 
 def _monitoring(ctx: ScenarioContext) -> Monitoring:
@@ -55,19 +55,18 @@ def scrapes_webservers(ctx: ScenarioContext) -> None:
     wait_for("Prometheus to scrape every webserver pod", probe, timeout=4 * SCRAPE_INTERVAL + 30)
 
 
-def _totals(monitoring: Monitoring) -> dict[str, float]:
-    found = {}
-    for name, query in TOTALS.items():
-        samples = monitoring.query(query)
-        found[name] = samples[0].value if samples else float("nan")
-    return found
+def _totals(monitoring: Monitoring) -> dict[str, dict[str, float]]:
+    """Each counter's latest scraped value, by webserver pod."""
+    return {name: {str(sample.labels.get("pod")): sample.value for sample in monitoring.query(query)}
+            for name, query in TOTALS.items()}
 
 
 @when(parsers.parse("the engine runs once on {good:d} good orders and {malformed:d} malformed orders"))
 def engine_workload(ctx: ScenarioContext, good: int, malformed: int) -> None:
     """Prometheus's totals noted (after a scrape newer than any earlier run), then the files dropped inbound as
     partners send them and one engine Job from the CronJob run to its end."""
-    ctx.counters = _totals(_monitoring(ctx))
+    ctx.counters = {name: max(by_pod.values(), default=float("nan"))
+                    for name, by_pod in _totals(_monitoring(ctx)).items()}
     stamp = int(time.time() * 1000)
     for n in range(good):
         ctx.bots.drop_sample("ORDERS_good.edi", as_name=f"{stamp}-{n}-ORDERS_good.edi")
@@ -80,17 +79,22 @@ def engine_workload(ctx: ScenarioContext, good: int, malformed: int) -> None:
 @then(parsers.parse("within {timeout} Prometheus counts {files:d} more transactions, {errors:d} more errors and "
                     "{runs:d} more timed engine runs"))
 def counters_counted(ctx: ScenarioContext, timeout: str, files: int, errors: int, runs: int) -> None:
-    """bots_transactions_total, bots_errors_total and the duration histogram's _count, as Prometheus scraped them,
-    rose by exactly that much since the workload began."""
+    """bots_transactions_total, bots_errors_total and the duration histogram's _count, as Prometheus scraped them
+    from every running webserver pod, rose by exactly that much since the workload began. Every pod, not one: a
+    pod not scraped since the run ended would leave the run out of its rate() in the queries that follow."""
     assert ctx.counters, "no totals were noted before a workload in this scenario"
     monitoring = _monitoring(ctx)
     expected = {"transactions": files, "errors": errors, "engine runs timed": runs}
 
     def probe() -> Observation:
+        pods = sorted(_webserver_pods(ctx))
         now = _totals(monitoring)
-        rose = {name: now[name] - ctx.counters[name] for name in expected}
-        return Observation(rose == expected, ", ".join(f"{name} +{rose[name]:g} (expected +{want})"
-                                                       for name, want in expected.items()))
+        rose = {pod: {name: now[name].get(pod, float("nan")) - ctx.counters[name] for name in expected}
+                for pod in pods}
+        return Observation(bool(pods) and all(by_name == expected for by_name in rose.values()),
+                           "; ".join(f"{pod}: " + ", ".join(f"{name} +{by_name[name]:g} (expected +{expected[name]})"
+                                                            for name in expected)
+                                     for pod, by_name in rose.items()) or "no webserver pod")
 
     wait_for("Prometheus's bots_* totals to count the workload", probe, timeout=parse_duration(timeout))
 
