@@ -4,6 +4,7 @@
 - a cert-manager controller (our own main on cert-manager's controller packages): issues the Ingress's TLS
   Secret from the Certificate in environments/base/tls, signed by a CA this checkout makes (ingress.py);
 - metrics-server: `kubectl top`;
+- kube-network-policies: enforces NetworkPolicy (the node's bridge CNI does not);
 - the snapshot controller and its CRDs, and our own CSI hostpath driver (images/addons/csi-hostpath) with the
   upstream provisioner, resizer and snapshotter sidecars: the default StorageClass (volumes that fill up with a
   real ENOSPC at their size and grow online) and the VolumeSnapshotClass `csi-snapclass`;
@@ -140,6 +141,7 @@ class Addon:
 TRAEFIK = "github.com/traefik/traefik/v3"
 CERT_MANAGER = "github.com/cert-manager/cert-manager"
 METRICS_SERVER = "sigs.k8s.io/metrics-server"
+KUBE_NETWORK_POLICIES = "sigs.k8s.io/kube-network-policies"
 SNAPSHOTTER = "github.com/kubernetes-csi/external-snapshotter/v8"
 VELERO = "github.com/vmware-tanzu/velero"
 PROMETHEUS = "github.com/prometheus/prometheus"
@@ -152,6 +154,10 @@ ADDONS = (
     Addon("metrics-server", "kube-system", ("metrics-server",),
           (Program("metrics-server", METRICS_SERVER, f"{METRICS_SERVER}/cmd/metrics-server",
                    "edirunbook/metrics-server"),)),
+    # NetworkPolicy enforcement beside the node's bridge CNI, which enforces none: the enforcer kindnet embeds
+    Addon("kube-network-policies", "kube-system", ("kube-network-policies",),
+          (Program("kube-network-policies", KUBE_NETWORK_POLICIES, f"{KUBE_NETWORK_POLICIES}/cmd",
+                   "edirunbook/kube-network-policies"),)),
     Addon("snapshot-controller", "kube-system", ("snapshot-controller",),
           (Program("snapshot-controller", SNAPSHOTTER, f"{SNAPSHOTTER}/cmd/snapshot-controller",
                    "edirunbook/snapshot-controller"),),

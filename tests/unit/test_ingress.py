@@ -160,7 +160,8 @@ def test_each_addon_pins_its_upstream_modules_and_has_its_manifests() -> None:
             assert (paths.ENVIRONMENTS_DIR / file).is_file(), file
     assert {p.binary for p in addons.programs().values()} == {
         "traefik", "cert-manager", "metrics-server", "snapshot-controller", "csi-snapshotter", "csi-hostpath",
-        "csi-provisioner", "csi-resizer", "velero", "gofakes3", "prometheus", "alert-receiver"}
+        "csi-provisioner", "csi-resizer", "velero", "gofakes3", "prometheus", "alert-receiver",
+        "cmd"}
 
 
 def test_monitoring_compiles_prometheus_with_kubernetes_discovery_and_takes_alertmanager_from_debian() -> None:
