@@ -20,7 +20,7 @@ export TARGET
 GATE = $(SUITE) gate run --target "$(TARGET)" $(if $(SOURCE),--source "$(SOURCE)") $(if $(SHARD),--shard "$(SHARD)") \
   --tags "$(TAGS)" $(if $(filter-out docs/runbook.md,$(RUNBOOK)),--runbook "$(RUNBOOK)") $(if $(KEEP),--keep)
 
-.PHONY: bench deploy gate gate-merge integration help setup env-build env-up env-down env-check clean kubeconfig docker-host lint manifest-lint unit test verify coverage steps
+.PHONY: bench deploy gameday gate gate-merge integration help setup env-build env-up env-down env-check clean kubeconfig docker-host lint manifest-lint unit test verify coverage steps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -86,6 +86,16 @@ verify: $(VENV)/.installed ## the main job: the gate on TARGET (default: referen
 
 gate: $(VENV)/.installed ## the release gate: make gate TARGET=name SOURCE=checkout [SHARD=i/n]; reports/gate.md, exit 1 when red
 	$(GATE)
+
+gameday: $(VENV)/.installed ## game day on a live cluster: make gameday ENV=staging CONTEXT=ctx [MODE=dry-run | MODE=gameday CONFIRM=ctx] [TAGS=...]
+	$(SUITE) gameday --env "$(ENV)"
+
+.PHONY: staging-up staging-down
+staging-up: $(VENV)/.installed ## the game days' "staging": a second kind cluster (bots-staging) + database, reference deployment applied with kubectl apply -k
+	$(SUITE) staging up
+
+staging-down: $(VENV)/.installed ## remove the staging cluster, its database, network, volumes and host routes (idempotent)
+	$(SUITE) staging down
 
 gate-merge: $(VENV)/.installed ## one gate from sharded runs: make gate-merge DIRS="reports-1 reports-2 reports-3"
 	$(SUITE) gate merge $(DIRS) --out reports $(if $(filter-out docs/runbook.md,$(RUNBOOK)),--runbook "$(RUNBOOK)")

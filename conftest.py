@@ -9,5 +9,6 @@ pytest_plugins = [
     "edirunbook.report",
     "fixtures.environment",
     "fixtures.scenario",
+    "fixtures.gameday",
     *STEP_MODULES,
 ]

@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "edirunbook.report.shard",
     "edirunbook.gate",
     "edirunbook.alertrules",
+    "edirunbook.gameday.staging",
+    "edirunbook.gameday.cli",
 )
 
 

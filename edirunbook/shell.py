@@ -44,6 +44,13 @@ OPERATOR_TYPES = re.compile(r'the operator runs "(?P<command>.+)" in a terminal 
 OPERATOR_OPENS = re.compile(r'the operator opens "(?P<url>[^"]+)" in a browser(?P<rest>.*)')
 # A command the runbook says to run on another machine ("On DB server"): env.yaml `hosts` says how to reach it.
 OPERATOR_RUNS_ON = re.compile(r'the operator runs "(?P<command>.+)" on the (?P<host>[\w -]+?)(?P<fails>, which fails)?')
+# A game day's commands (features/gameday): the on-call engineer runs them on the live cluster attached to.
+ON_CALL_RUNS = re.compile(r'the on-call engineer runs "(?P<command>.+)"(?P<fails>, which fails)?')
+ON_CALL_FIXES = re.compile(r'the on-call engineer applies the runbook\'s fix "(?P<command>.+)"')
+# A check run again until it shows the fault (a person re-running it), within a time: `until it fails` or
+# `until its output shows "text"`.
+ON_CALL_REPEATS = re.compile(r'the on-call engineer repeats "(?P<command>.+)" until (?:it fails|its output shows '
+                             r'"(?P<text>[^"]+)") \(within (?P<timeout>\w+)\)')
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ COMMAND_STEPS = (
     CommandStep(OPERATOR_TYPES),
     CommandStep(OPERATOR_OPENS, "open {url}"),
     CommandStep(OPERATOR_RUNS_ON),
+    CommandStep(ON_CALL_RUNS),
+    CommandStep(ON_CALL_FIXES),
+    CommandStep(ON_CALL_REPEATS),
 )
 # Every inline step form the coverage report reads PromQL queries from (the block form is OPERATOR_QUERIES_BLOCK).
 QUERY_STEPS = (CommandStep(OPERATOR_QUERIES, "{query}"),)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import yaml
 
 from edirunbook import paths
 from edirunbook.errors import ConfigError
+from edirunbook.gameday.guard import DEFAULT_PRODUCTION_PATTERNS, LiveSettings
 
 DEFAULT_ENV = "kind"
 
@@ -53,6 +55,7 @@ class EnvConfig:
     substitutions: dict[str, str] = field(default_factory=dict)
     timeouts: dict[str, float] = field(default_factory=dict)
     hosts: dict[str, HostAccess] = field(default_factory=dict)
+    live: LiveSettings | None = None  # type live: the cluster attached to and its guard rails
     raw: dict[str, Any] = field(default_factory=dict)
 
     def timeout(self, name: str, default: float) -> float:
@@ -98,6 +101,7 @@ def _config(name: str, directory: Path, file: Path, data: dict[str, Any]) -> Env
         substitutions=_substitutions(data.get("substitutions"), file),
         timeouts={str(k): float(v) for k, v in section(data, "timeouts", file).items()},
         hosts=_hosts(section(data, "hosts", file), file),
+        live=_live(section(data, "live", file), file) if data.get("type") == "live" else None,
         raw=data,
     )
 
@@ -144,6 +148,35 @@ def _hosts(value: dict[str, Any], file: Path) -> dict[str, HostAccess]:
                               "there instead")
         hosts[str(name)] = HostAccess(entry["shell"], dict(equivalents))
     return hosts
+
+
+def _live(value: dict[str, Any], file: Path) -> LiveSettings:
+    """`live:` of a live environment: the context it is for, the allowlist, production patterns, the longest a fault
+    may last and the objects faults may touch. Patterns must compile: a guard rail that cannot match is none."""
+    def strings(key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        found = value.get(key, list(default))
+        if not isinstance(found, list) or not all(isinstance(item, str) and item for item in found):
+            raise ConfigError(f"{file}: live.{key} must be a list of non-empty strings")
+        return tuple(found)
+
+    patterns = strings("production_patterns", DEFAULT_PRODUCTION_PATTERNS)
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ConfigError(f"{file}: live.production_patterns has {pattern!r}, which is not a regular "
+                              f"expression ({error})") from None
+    context = value.get("context")
+    if context is not None and not (isinstance(context, str) and context):
+        raise ConfigError(f"{file}: live.context must be the name of a kubeconfig context")
+    seconds = value.get("max_fault_seconds", 900)
+    if not isinstance(seconds, int | float) or not 0 < seconds <= 3600:
+        raise ConfigError(f"{file}: live.max_fault_seconds must be a number of seconds, above 0 and at most 3600")
+    filler = value.get("max_fill_megabytes", 1024)
+    if not isinstance(filler, int) or not 0 < filler <= 65536:
+        raise ConfigError(f"{file}: live.max_fill_megabytes must be a whole number of MiB, above 0 and at most 65536")
+    return LiveSettings(context=context, allowlist=strings("allowlist"), production_patterns=patterns,
+                        max_fault_seconds=float(seconds), objects=strings("objects"), max_fill_megabytes=filler)
 
 
 def _one_line(error: Exception) -> str:

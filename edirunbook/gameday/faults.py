@@ -15,6 +15,7 @@ to, the image to set back), never from what the suite would like the cluster to 
 """
 from __future__ import annotations
 
+import shlex
 import signal
 import threading
 import time
@@ -28,7 +29,8 @@ from edirunbook.gameday.state import Difference, Snapshot, compare
 from edirunbook.waiting import Observation, wait_for
 
 NETWORK_POLICY = "edirunbook-gameday-deny-database"
-FILLER = ".edirunbook-gameday-filler"
+# not a dotfile: a full disk's filler is found by the runbook's `du -sh /home/bots/.bots/*` as a real one would be
+FILLER = "edirunbook-gameday-filler"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Command:
     stdin: str | None = None
 
     def shown(self) -> str:
-        text = "kubectl " + " ".join(self.args)
+        text = "kubectl " + shlex.join(self.args)
         return text + (" <<EOF\n" + self.stdin.rstrip() + "\nEOF" if self.stdin else "")
 
 
@@ -261,3 +263,36 @@ class RollbackIncomplete(GuardRailRefused):
     def __init__(self, fault: str, failures: list[str]) -> None:
         super().__init__(f"the rollback of fault {fault!r} did not restore the state before it:\n" +
                          "\n".join(failures))
+
+
+# --- the observed known state, restored -----------------------------------------------------------------------------
+
+def restoration(differences: Sequence[Difference]) -> tuple[list[Command], list[str]]:
+    """The kubectl commands that put back what was observed before a game day, for the differences found at its
+    end, and the differences no command of the game day's own can put back (reported for a person to look at)."""
+    commands: list[Command] = []
+    by_hand: list[str] = []
+    for difference in differences:
+        kind, name, before, after = difference.kind, difference.name, difference.before, difference.after
+        if kind == "NetworkPolicy" and before is None and name == NETWORK_POLICY:
+            commands.append(Command(("delete", "networkpolicy", name, "--ignore-not-found")))
+        elif kind in ("Deployment", "CronJob") and before is not None and after is not None:
+            resource = f"{kind.lower()}/{name}"
+            images = {container: image for container, image in before.get("images", {}).items()
+                      if after.get("images", {}).get(container) != image}
+            if images:
+                commands.append(Command(("set", "image", resource, *(f"{c}={i}" for c, i in sorted(images.items())))))
+            if kind == "Deployment" and before.get("replicas") != after.get("replicas"):
+                commands.append(Command(("scale", resource, f"--replicas={before['replicas']}")))
+            if kind == "Deployment" and before.get("paused") != after.get("paused"):
+                commands.append(Command(("rollout", "pause" if before["paused"] else "resume", resource)))
+            if kind == "CronJob" and before.get("suspend") != after.get("suspend"):
+                commands.append(Command(("patch", resource, "--type=merge", "-p",
+                                         f'{{"spec":{{"suspend":{str(before["suspend"]).lower()}}}}}')))
+            rest = {k for k in {*before, *after} if before.get(k) != after.get(k)} - {"images", "replicas", "paused",
+                                                                                         "suspend"}
+            if rest:
+                by_hand.append(difference.describe())
+        else:
+            by_hand.append(difference.describe())
+    return commands, by_hand

@@ -52,6 +52,7 @@ class LiveSettings:
     production_patterns: tuple[str, ...] = DEFAULT_PRODUCTION_PATTERNS  # regexes, case-insensitive
     max_fault_seconds: float = 900.0  # no fault lasts longer: rolled back when it does
     objects: tuple[str, ...] = ()  # "Kind/name" a fault may touch (the blast radius), in the namespace
+    max_fill_megabytes: int = 1024  # the largest filler file the disk-full fault writes
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,10 @@ def authorize_destructive(request: RunRequest, attachment: Attachment, settings:
 
 
 def scenario_selection(mode: Mode, tags: str) -> str:
-    """The tag expression a live run selects with: read-only runs add `readonly`, whatever was asked."""
+    """The tag expression a live run selects with: read-only runs add `readonly`, whatever was asked; a dry run
+    plans what the game day would run (and runs nothing)."""
     asked = tags.strip()
-    if mode is Mode.GAMEDAY:
+    if mode in (Mode.GAMEDAY, Mode.DRY_RUN):
         return asked
     return f"readonly and ({asked})" if asked else "readonly"
 
@@ -142,12 +144,15 @@ class BlastRadius:
     namespace: str
     objects: tuple[str, ...]
 
+    def allows(self, kind: str, name: str) -> bool:
+        return any(fnmatch.fnmatchcase(f"{kind}/{name}", entry) for entry in self.objects)
+
     def check(self, kind: str, name: str, namespace: str, fault: str) -> None:
         """`namespace`: where the fault's commands run."""
         if kind not in CLUSTER_SCOPED and namespace != self.namespace:
             raise GuardRailRefused(f"fault {fault!r} refused: it would touch {kind}/{name} in namespace "
                                    f"{namespace!r}; its blast radius is namespace {self.namespace!r} only")
-        if not any(fnmatch.fnmatchcase(f"{kind}/{name}", entry) for entry in self.objects):
+        if not self.allows(kind, name):
             raise GuardRailRefused(f"fault {fault!r} refused: {kind}/{name} is outside its blast radius "
                                    f"({', '.join(self.objects) or 'nothing'}; environments/<env>/env.yaml "
                                    "live.objects)")

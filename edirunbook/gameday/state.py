@@ -93,9 +93,11 @@ def compare(before: Snapshot, after: Snapshot, ignore: Iterable[str] = ()) -> li
     return found
 
 
-def unhealthy(apps: Any, namespace: str, deployments: Iterable[str]) -> list[str]:
-    """Why the deployment is not healthy: a named Deployment missing, or with fewer available replicas than it
-    asks for. A game day refuses to start on an unhealthy deployment (its recovery could not be told apart)."""
+def unhealthy(apps: Any, core: Any, namespace: str, deployments: Iterable[str]) -> list[str]:
+    """Why the deployment is not healthy: a named Deployment missing, or fewer of its pods Ready than it asks for,
+    or one of its pods on its way out. The pods are read, not the Deployment's status, which lags behind a pod
+    deleted a moment ago. A game day refuses to start on an unhealthy deployment (its recovery could not be told
+    apart)."""
     problems = []
     found = {d.metadata.name: d for d in apps.list_namespaced_deployment(namespace).items}
     for name in deployments:
@@ -104,7 +106,16 @@ def unhealthy(apps: Any, namespace: str, deployments: Iterable[str]) -> list[str
             problems.append(f"Deployment/{name} does not exist in namespace {namespace}")
             continue
         wanted = deployment.spec.replicas or 0
-        available = (deployment.status.available_replicas or 0) if deployment.status else 0
-        if available < wanted:
-            problems.append(f"Deployment/{name}: {available} of {wanted} replicas available")
+        selector = ",".join(f"{k}={v}" for k, v in sorted((deployment.spec.selector.match_labels or {}).items()))
+        pods = core.list_namespaced_pod(namespace, label_selector=selector).items
+        leaving = [p.metadata.name for p in pods if p.metadata.deletion_timestamp is not None]
+        ready = [p.metadata.name for p in pods if p.metadata.deletion_timestamp is None and _ready(p)]
+        if len(ready) < wanted or leaving:
+            problems.append(f"Deployment/{name}: {len(ready)} of {wanted} pods Ready"
+                            + (f", {len(leaving)} terminating" if leaving else ""))
     return problems
+
+
+def _ready(pod: Any) -> bool:
+    return pod.status is not None and any(c.type == "Ready" and c.status == "True"
+                                          for c in pod.status.conditions or [])

@@ -58,7 +58,15 @@ from edirunbook.report.model import (
 from edirunbook.report.secrets import first_line, redact, redact_report, scrub_file
 from edirunbook.report.shard import DURATIONS_FILE, FORM, Shard, ShardPlugin, parse_shard
 from edirunbook.report.summary import RunInfo, headline, summary_json, summary_markdown, table_rows
-from edirunbook.report.tags import PLAIN_TAGS, VALUE_TAGS, ScenarioTags, TagSelection, plain_tag_known, read_tags
+from edirunbook.report.tags import (
+    GAMEDAY,
+    PLAIN_TAGS,
+    VALUE_TAGS,
+    ScenarioTags,
+    TagSelection,
+    plain_tag_known,
+    read_tags,
+)
 
 SUMMARY_JSON, SUMMARY_MD = "summary.json", "summary.md"
 
@@ -115,6 +123,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(shard_plugin, "edirunbook-shard")
     if html:
         config.pluginmanager.register(HtmlReportHooks(state.records, tested), "edirunbook-html")
+
+
+def environment_type() -> str:
+    """The type of the environment of $ENV (kind, live); kind when its file cannot be read (the session fixture
+    then says what is wrong with it)."""
+    from edirunbook.environment import config as env_config
+    from edirunbook.errors import ConfigError
+
+    try:
+        return env_config.load().type
+    except ConfigError:
+        return "kind"
 
 
 def pytest_bdd_apply_tag(tag: str, function: Callable[..., object]) -> object:
@@ -191,6 +211,7 @@ class ReportPlugin:
         if problems:
             raise pytest.UsageError("\n".join(["scenario tags this suite cannot use:", *problems]))
         self.state.tags_read = True
+        selectable = self._for_this_environment(config, items, selectable)
         if self.state.selection is not None:
             selected = [item for item, tags in selectable if self.state.selection.matches(tags)]
             chosen = set(selected)
@@ -202,6 +223,23 @@ class ReportPlugin:
             seen = self.state.tags_seen | {t.partition(":")[0] for t in self.state.tags_seen}
             for ident in sorted(self.state.selection.idents() - seen):
                 self.state.notes.append(f"--tags names {ident!r}, which no collected scenario carries")
+
+    def _for_this_environment(self, config: pytest.Config, items: list[pytest.Item],
+                              selectable: list[tuple[pytest.Item, set[str]]]) -> list[tuple[pytest.Item, set[str]]]:
+        """@gameday scenarios run on a live environment (make gameday), and a live environment runs nothing else:
+        the other scenarios own their throw-away cluster. Left out, with a note saying so."""
+        live = environment_type() == "live"
+        kept = [(item, tags) for item, tags in selectable if (GAMEDAY in tags) == live]
+        if len(kept) < len(selectable):
+            chosen = {item for item, _ in kept}
+            left = [item for item in items if item not in chosen]
+            config.hook.pytest_deselected(items=left)
+            items[:] = [item for item in items if item in chosen]
+            self.state.notes.append(
+                f"{len(left)} scenarios left out: " + ("a live environment runs only @gameday scenarios" if live
+                                                       else "@gameday scenarios run on a live environment "
+                                                            "(make gameday)"))
+        return kept
 
     def _read(self, item: pytest.Item) -> tuple[ScenarioTags, list[str]]:
         record = record_of(item)

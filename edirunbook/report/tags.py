@@ -23,6 +23,8 @@ from edirunbook.errors import DurationError, ReportError
 
 PLAIN_TAGS = {
     "destructive": "the scenario changes or breaks the environment (refused on live unless in game-day mode)",
+    "gameday": "a game-day scenario: runs on a live environment only (make gameday), against the cluster attached to",
+    "multinode": "needs a cluster with more than one schedulable node (a drain must leave somewhere to go)",
     "readonly": "the scenario only reads: safe against any environment",
     "slow": "the scenario takes minutes (waits for rollouts, restores, recoveries)",
     "smoke": "a quick check that the environment answers at all",
@@ -30,6 +32,7 @@ PLAIN_TAGS = {
     "changes anything",
 }
 RUNBOOK, RTO = "runbook", "rto"
+GAMEDAY = "gameday"
 VALUE_TAGS = {
     RUNBOOK: "runbook(slug): the scenario executes the runbook section with this slug (from @runbook:<slug>)",
     RTO: "rto(target): the runbook's recovery target for this procedure (from @rto:<duration>, e.g. 15m or 5-30m)",

@@ -1,4 +1,6 @@
-"""Scenarios get the per-scenario context (known state before and after) automatically; @shipped ones run first."""
+"""Scenarios get the per-scenario context (known state before and after) automatically; @shipped ones run first.
+@gameday scenarios run on a live cluster, whose known state is observed, not imposed (fixtures/gameday.py): they
+get none of this."""
 import pytest
 
 from fixtures.scenario import ScenarioContext, as_shipped
@@ -10,5 +12,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _known_state(ctx: ScenarioContext) -> ScenarioContext:
-    return ctx
+def _known_state(request: pytest.FixtureRequest) -> ScenarioContext | None:
+    if request.node.get_closest_marker("gameday") is not None:
+        return None
+    context: ScenarioContext = request.getfixturevalue("ctx")
+    return context

@@ -136,12 +136,33 @@ def test_the_database_egress_policy_denies_only_the_database() -> None:
 
 
 def test_a_plan_shows_every_command() -> None:
-    plan = "\n".join(faults.fill_volume("bots-webserver", "/home/bots/.bots", 64).plan())
-    assert "dd if=/dev/zero of=/home/bots/.bots/.edirunbook-gameday-filler bs=1M count=64" in plan
-    assert "rollback: kubectl exec deployment/bots-webserver -- rm -f /home/bots/.bots/.edirunbook-gameday-filler" \
-        in plan
+    plan = "\n".join(faults.fill_volume("bots-webserver", "/home/bots/.bots/botssys/data", 64).plan())
+    assert "dd if=/dev/zero of=/home/bots/.bots/botssys/data/edirunbook-gameday-filler bs=1M count=64" in plan
+    assert "rollback: kubectl exec deployment/bots-webserver -- rm -f " \
+           "/home/bots/.bots/botssys/data/edirunbook-gameday-filler" in plan
 
 
 def test_the_bad_image_is_rolled_back_to_the_image_observed_before() -> None:
     fault = faults.bad_image("bots-webserver", "webserver", "registry/bots:1.4", "registry/bots:does-not-exist")
     assert fault.rollback[0].args == ("set", "image", "deployment/bots-webserver", "webserver=registry/bots:1.4")
+
+
+def test_the_state_observed_before_is_restored_by_commands_where_it_can_be() -> None:
+    from edirunbook.gameday.state import Difference
+
+    differences = [
+        Difference("Deployment", "bots-webserver", {"replicas": 2, "images": {"webserver": "bots:1"}, "paused": False},
+                   {"replicas": 0, "images": {"webserver": "bots:bad"}, "paused": True}),
+        Difference("CronJob", "bots-engine", {"schedule": "*/5 * * * *", "suspend": False, "images": {}},
+                   {"schedule": "*/5 * * * *", "suspend": True, "images": {}}),
+        Difference("NetworkPolicy", faults.NETWORK_POLICY, None, {"pods": {"app": "bots-edi"}}),
+        Difference("ConfigMap", "bots-config-ini", {"digest": "a"}, {"digest": "b"}),
+    ]
+    commands, by_hand = faults.restoration(differences)
+    assert [c.shown() for c in commands] == [
+        "kubectl set image deployment/bots-webserver webserver=bots:1",
+        "kubectl scale deployment/bots-webserver --replicas=2",
+        "kubectl rollout resume deployment/bots-webserver",
+        'kubectl patch cronjob/bots-engine --type=merge -p \'{"spec":{"suspend":false}}\'',
+        f"kubectl delete networkpolicy {faults.NETWORK_POLICY} --ignore-not-found"]
+    assert by_hand == ["ConfigMap/bots-config-ini digest 'a' -> 'b'"]

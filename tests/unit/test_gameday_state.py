@@ -18,10 +18,16 @@ def _listing(*items: Any) -> O:
 class FakeApi:
     """The list_namespaced_* calls observe() makes, over fixed objects of namespace `edi`."""
 
-    def __init__(self, replicas: int = 2, available: int = 2, suspend: bool = False, secret: str = "c2VjcmV0") -> None:
+    def __init__(self, replicas: int = 2, available: int = 2, suspend: bool = False, secret: str = "c2VjcmV0",
+                 terminating: int = 0) -> None:
         self.deployment = O(metadata=O(name="bots-webserver"),
-                            spec=O(replicas=replicas, paused=None, template=_template("bots:1")),
+                            spec=O(replicas=replicas, paused=None, template=_template("bots:1"),
+                                   selector=O(match_labels={"component": "webserver", "app": "bots-edi"})),
                             status=O(available_replicas=available))
+        ready = O(conditions=[O(type="Ready", status="True")])
+        self.pods = [O(metadata=O(name=f"web-{n}", deletion_timestamp=None), status=ready) for n in range(available)]
+        self.pods += [O(metadata=O(name=f"old-{n}", deletion_timestamp="now"), status=ready)
+                      for n in range(terminating)]
         self.cronjob = O(metadata=O(name="bots-engine"),
                          spec=O(schedule="*/5 * * * *", suspend=suspend,
                                 job_template=O(spec=O(template=_template("bots:1")))))
@@ -30,6 +36,10 @@ class FakeApi:
     def list_namespaced_deployment(self, namespace: str) -> O:
         assert namespace == "edi"
         return _listing(self.deployment)
+
+    def list_namespaced_pod(self, namespace: str, label_selector: str) -> O:
+        assert label_selector == "app=bots-edi,component=webserver"
+        return _listing(*self.pods)
 
     def list_namespaced_stateful_set(self, namespace: str) -> O:
         return _listing()
@@ -103,7 +113,16 @@ def test_objects_that_appeared_or_went_are_differences_unless_ignored() -> None:
 
 
 def test_an_unhealthy_deployment_is_named() -> None:
-    assert state.unhealthy(FakeApi(available=1), "edi", ["bots-webserver", "bots-jobqueue"]) == [
-        "Deployment/bots-webserver: 1 of 2 replicas available",
+    api = FakeApi(available=1)
+    assert state.unhealthy(api, api, "edi", ["bots-webserver", "bots-jobqueue"]) == [
+        "Deployment/bots-webserver: 1 of 2 pods Ready",
         "Deployment/bots-jobqueue does not exist in namespace edi"]
-    assert state.unhealthy(FakeApi(), "edi", ["bots-webserver"]) == []
+    healthy = FakeApi()
+    assert state.unhealthy(healthy, healthy, "edi", ["bots-webserver"]) == []
+
+
+def test_pods_on_their_way_out_are_not_healthy_yet() -> None:
+    """Just after a delete the Deployment's status still counts the old pods: the pods themselves are read."""
+    api = FakeApi(available=2, terminating=2)
+    assert state.unhealthy(api, api, "edi", ["bots-webserver"]) == [
+        "Deployment/bots-webserver: 2 of 2 pods Ready, 2 terminating"]
