@@ -90,12 +90,16 @@ gate: $(VENV)/.installed ## the release gate: make gate TARGET=name SOURCE=check
 gameday: $(VENV)/.installed ## game day on a live cluster: make gameday ENV=staging CONTEXT=ctx [MODE=dry-run | MODE=gameday CONFIRM=ctx] [TAGS=...]
 	$(SUITE) gameday --env "$(ENV)"
 
-.PHONY: staging-up staging-down
+.PHONY: staging-up staging-down gameday-proof
 staging-up: $(VENV)/.installed ## the game days' "staging": a second kind cluster (bots-staging) + database, reference deployment applied with kubectl apply -k
 	$(SUITE) staging up
 
 staging-down: $(VENV)/.installed ## remove the staging cluster, its database, network, volumes and host routes (idempotent)
 	$(SUITE) staging down
+
+gameday-proof: $(VENV)/.installed ## the game day proven on a staging cluster: staging-up, every guard rail and a full game day (tests/gameday), staging-down
+	$(SUITE) staging up && $(PYTEST) tests/gameday -q -p no:edirunbook.report -p no:cacheprovider; \
+	  code=$$?; $(SUITE) staging down; exit $$code
 
 gate-merge: $(VENV)/.installed ## one gate from sharded runs: make gate-merge DIRS="reports-1 reports-2 reports-3"
 	$(SUITE) gate merge $(DIRS) --out reports $(if $(filter-out docs/runbook.md,$(RUNBOOK)),--runbook "$(RUNBOOK)")
@@ -104,7 +108,7 @@ integration: $(VENV)/.installed ## image tests (MariaDB, Bots EDI) against the D
 	EDIRUNBOOK_BASE_IMAGE=$$($(SUITE) env base-image) DOCKER_HOST=$$($(SUITE) env docker-host) \
 	  $(PYTEST) tests/integration -q -p no:edirunbook.report
 
-test: lint ci-lint unit manifest-lint integration verify ## everything CI runs: lint, CI examples lint, unit tests, manifest lint, the image tests, then verify
+test: lint ci-lint unit manifest-lint integration verify gameday-proof ## everything CI runs: lint, CI examples lint, unit tests, manifest lint, the image tests, verify, then the game day on a staging cluster
 
 bench: $(VENV)/.installed ## speed figures: warm env-up vs a bare kind create cluster
 	$(SUITE) env bench

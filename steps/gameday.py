@@ -203,6 +203,18 @@ def recovers(gameday: GameDayScenario, stopwatch: Stopwatch, timeout: str) -> No
     gameday.event("recovered: every deployment available")
 
 
+@then(parsers.parse("no pod of deployment {deployment} runs on the drained node"))
+def none_on_drained_node(gameday: GameDayScenario, deployment: str) -> None:
+    """The node the drain took had a pod of the deployment (the fault chose it so) and has none now."""
+    drained = [name for record in gameday.records.values() for kind, name in record.fault.touches if kind == "Node"]
+    assert drained, "no node was drained in this scenario"
+    pods = [pod for pod in gameday.live.webserver_pods() if pod.metadata.name.startswith(f"{deployment}-")]
+    there = [pod.metadata.name for pod in pods if pod.spec.node_name in drained]
+    assert not there, f"pods of {deployment} still on the drained node {drained[0]}: {there}"
+    gameday.event(f"no pod of {deployment} on {drained[0]}: " +
+                  ", ".join(f"{pod.metadata.name} on {pod.spec.node_name}" for pod in pods))
+
+
 @then("the fault is rolled back and the state is as before it")
 def rolled_back(gameday: GameDayScenario) -> None:
     """Every fault still in place is rolled back now; the namespace's state equals the state observed before it."""

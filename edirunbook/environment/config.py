@@ -66,9 +66,18 @@ def env_name() -> str:
     return os.environ.get("ENV") or DEFAULT_ENV
 
 
+# A folder of further environments, searched before environments/: a team's live environments (their context
+# names, their allowlists) live in their own repository, not in this one.
+ENVIRONMENTS_VARIABLE = "EDIRUNBOOK_ENVIRONMENTS"
+
+
 def load(name: str | None = None, environments: Path | None = None) -> EnvConfig:
-    """environments/<name>/env.yaml (name: $ENV, else kind); ConfigError says what is wrong with it."""
+    """environments/<name>/env.yaml (name: $ENV, else kind; $EDIRUNBOOK_ENVIRONMENTS/<name> first when set);
+    ConfigError says what is wrong with it."""
     name = name or env_name()
+    extra = os.environ.get(ENVIRONMENTS_VARIABLE)
+    if environments is None and extra and (Path(extra) / name / "env.yaml").exists():
+        environments = Path(extra)
     environments = environments or paths.ENVIRONMENTS_DIR
     directory = environments / name
     file = directory / "env.yaml"

@@ -29,6 +29,9 @@ from edirunbook.gameday.state import Difference, Snapshot, compare
 from edirunbook.waiting import Observation, wait_for
 
 NETWORK_POLICY = "edirunbook-gameday-deny-database"
+# what ended a fault (FaultRecord.ended_by), besides its maximum duration
+ENDED_BY_SCENARIO, ENDED_BY_FAILURE = "the scenario", "a failure"
+ENDED_BY_INTERRUPT = "an interrupt (Ctrl-C or SIGTERM)"
 # not a dotfile: a full disk's filler is found by the runbook's `du -sh /home/bots/.bots/*` as a real one would be
 FILLER = "edirunbook-gameday-filler"
 
@@ -159,12 +162,17 @@ class FaultRecord:
     fault: Fault
     injected_at: float = 0.0  # wall clock
     events: list[tuple[float, str]] = field(default_factory=list)
-    ended_by: str = "the scenario"  # or "its maximum duration", "an interrupt", "a failure"
+    ended_by: str = ENDED_BY_SCENARIO  # or its maximum duration, an interrupt, a failure (`end`)
     rolled_back: bool = False
     differences: list[Difference] = field(default_factory=list)
 
     def event(self, what: str) -> None:
         self.events.append((time.time() - self.injected_at, what))
+
+    def end(self, why: str) -> None:
+        """What ended the fault, the first time something other than the scenario itself does."""
+        if self.ended_by == ENDED_BY_SCENARIO:
+            self.ended_by = why
 
 
 @dataclass(frozen=True)
@@ -180,14 +188,16 @@ class Runner:
 
 
 @contextmanager
-def _deadline(seconds: float, name: str) -> Iterator[None]:
-    """FaultTimedOut in the main thread after `seconds` (SIGALRM); outside the main thread a timer cannot
+def _deadline(seconds: float, name: str, record: FaultRecord) -> Iterator[None]:
+    """FaultTimedOut in the main thread after `seconds` (SIGALRM), wherever it is (the fault's scenario goes on
+    in other steps while the fault is in place): the record says so. Outside the main thread a timer cannot
     interrupt, so GuardRailRefused: a fault is never run without its limit."""
     if threading.current_thread() is not threading.main_thread():
         raise GuardRailRefused(f"fault {name!r} refused: its maximum duration can only be enforced from the main "
                                "thread")
 
     def expire(signum: int, frame: object) -> None:
+        record.end(f"its maximum duration ({seconds:g} s)")
         raise FaultTimedOut(f"fault {name!r} lasted its maximum of {seconds:g} s")
 
     before = signal.signal(signal.SIGALRM, expire)
@@ -212,19 +222,19 @@ def inject(fault: Fault, runner: Runner, authorize: Callable[[], None],
     before = runner.observe()
     record = FaultRecord(fault, injected_at=time.time())
     try:
-        with _deadline(limit, fault.name):
+        with _deadline(limit, fault.name, record):
             for command in fault.inject:
                 runner.run(command)
             record.event("fault injected")
             yield record
     except FaultTimedOut:
-        record.ended_by = f"its maximum duration ({limit:g} s)"
+        record.end(f"its maximum duration ({limit:g} s)")
         raise
     except KeyboardInterrupt:
-        record.ended_by = "an interrupt (Ctrl-C or SIGTERM)"
+        record.end(ENDED_BY_INTERRUPT)
         raise
     except BaseException:
-        record.ended_by = "a failure"
+        record.end(ENDED_BY_FAILURE)
         raise
     finally:
         _roll_back(fault, runner, record, before, ignore)

@@ -227,8 +227,12 @@ class LiveCluster:
                                    f"({', '.join(self.settings.objects) or 'nothing'}): name the node a game day may "
                                    "drain in live.objects, e.g. Node/<name>")
         running = {pod.spec.node_name for pod in self.webserver_pods()}
-        # the node of a webserver pod, so the drain moves one; else any node the radius allows
-        return faults.cordon_and_drain(next((n for n in allowed if n in running), allowed[0]), WEBSERVER_SELECTOR)
+        chosen = next((node for node in allowed if node in running), None)
+        if chosen is None:  # the drain would move nothing
+            raise EnvironmentNotReady(f"no webserver pod runs on a node the blast radius allows ({', '.join(allowed)}"
+                                      f"; they run on {', '.join(sorted(n for n in running if n))}): a drain there "
+                                      "would move nothing")
+        return faults.cordon_and_drain(chosen, WEBSERVER_SELECTOR)
 
 
 def df_kib(output: str) -> tuple[int, int]:

@@ -40,7 +40,7 @@ from edirunbook.process import run
 from edirunbook.redaction import redact
 from edirunbook.waiting import Observation, wait_for
 
-__all__ = ["CLUSTER", "CONTEXT", "DATABASE", "DRAINED_NODE", "NAMESPACE", "Layout", "Script", "down", "register",
+__all__ = ["CLUSTER", "CONTEXT", "DATABASE", "NAMESPACE", "Layout", "Script", "down", "register",
            "up"]
 
 CLUSTER = "bots-staging"
@@ -49,7 +49,6 @@ CONTEXT = f"kind-{CLUSTER}"
 DATABASE = f"{CLUSTER}-mysql"  # the container, and the DB_HOST the pods use (docker's DNS on NETWORK)
 NAMESPACE = "edi"
 CONTROL_PLANE, WORKER = f"{CLUSTER}-control-plane", f"{CLUSTER}-worker"
-DRAINED_NODE = WORKER  # the node a game day drains; its pods move to the control-plane
 POD_SUBNET, SERVICE_SUBNET = "10.245.0.0/16", "10.97.0.0/16"
 API_SERVICE_IP = "10.97.0.1"  # the `kubernetes` Service: the first address of SERVICE_SUBNET
 # Each node's own pod range (the node image's static bridge CNI serves one node; see tests/gameday/staging).
@@ -401,7 +400,7 @@ def _up(script: Script, layout: Layout, images: Images, credentials: Credentials
     timings["kind_create"] = time.monotonic() - t0
     pod_network(script)
     script.wait("both nodes to be Ready", lambda: nodes_ready(script, kubectl), timeout=TIMEOUTS["nodes"])
-    script.say("pods of the deployment may run on either node: the control-plane takes them when the worker drains")
+    script.say("pods of the deployment may run on either node: the other takes them when one drains")
     script.run(*kubectl, "taint", "nodes", CONTROL_PLANE, "node-role.kubernetes.io/control-plane:NoSchedule-")
     unstick_api_connections(script)
     script.run(*kubectl, "wait", "--for=condition=Available", "deployment/coredns", "-n", "kube-system",
@@ -561,7 +560,7 @@ def summary(layout: Layout, images: Images, timings: dict[str, float]) -> None:
           f"              KUBECONFIG=$(.venv/bin/python -m edirunbook staging kubeconfig) kubectl get pods -n "
           f"{NAMESPACE}\n"
           f"  namespace   {NAMESPACE}\n"
-          f"  nodes       {CONTROL_PLANE}, {WORKER} (a game day drains {DRAINED_NODE})\n"
+          f"  nodes       {CONTROL_PLANE}, {WORKER} (a game day drains the one a webserver pod runs on)\n"
           f"  database    container {DATABASE} ({images.database}) on docker network {NETWORK}; "
           f"DB_HOST={DATABASE}\n"
           f"  secrets     {shown(layout.secret_env)}, {shown(layout.mysql_env)} (mode 0600)\n"

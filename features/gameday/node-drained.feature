@@ -14,6 +14,7 @@ Feature: Game day: a node drained
     Then the live deployment recovers within 15m
     When the on-call engineer runs "kubectl get pods -n edi"
     Then its output lists every pod of deployment bots-webserver as Running
+    And no pod of deployment bots-webserver runs on the drained node
     And the fault is rolled back and the state is as before it
     When the on-call engineer runs "kubectl get nodes"
     Then its output shows every node Ready

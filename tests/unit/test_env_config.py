@@ -136,3 +136,11 @@ def test_a_setting_of_the_wrong_shape_is_a_config_error_naming_the_file(tmp_path
     with pytest.raises(ConfigError, match=names) as error:
         config.load("odd", tmp_path)
     assert "odd/env.yaml" in str(error.value)
+
+
+def test_a_folder_of_further_environments_is_searched_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "team-staging").mkdir()
+    (tmp_path / "team-staging" / "env.yaml").write_text("type: live\nnamespace: edi\nlive:\n  context: team\n")
+    monkeypatch.setenv(config.ENVIRONMENTS_VARIABLE, str(tmp_path))
+    assert config.load("team-staging").live is not None
+    assert config.load("kind").type == "kind"  # not there: the suite's own

@@ -166,3 +166,16 @@ def test_the_state_observed_before_is_restored_by_commands_where_it_can_be() -> 
         'kubectl patch cronjob/bots-engine --type=merge -p \'{"spec":{"suspend":false}}\'',
         f"kubectl delete networkpolicy {faults.NETWORK_POLICY} --ignore-not-found"]
     assert by_hand == ["ConfigMap/bots-config-ini digest 'a' -> 'b'"]
+
+
+def test_a_maximum_duration_reached_outside_the_with_body_is_still_recorded() -> None:
+    """A step-driven fault: entered in one step, the scenario goes on in others; the alarm fires there."""
+    import contextlib
+
+    cluster = FakeCluster()
+    stack = contextlib.ExitStack()
+    record = stack.enter_context(inject(SCALE, cluster.runner(max_seconds=0.2), ALLOW))
+    with pytest.raises(FaultTimedOut):
+        time.sleep(5)  # another step, waiting
+    stack.close()  # the scenario's teardown
+    assert record.ended_by == "its maximum duration (0.2 s)" and cluster.replicas == 2
