@@ -10,10 +10,21 @@ from typing import Any
 
 from edirunbook import images, paths
 from edirunbook.docker import daemon
-from edirunbook.errors import SetupError
+from edirunbook.errors import RunbookSuiteError, SetupError
 from edirunbook.process import note, step
 
 LABEL_FILTER = f"label={images.OWNER_LABEL}"
+
+
+def _staging_down() -> None:
+    """The game days' staging cluster runs on the suite's daemon from the suite's images: removed whole (its
+    routes, mount and kernel settings too) before its containers would be removed one by one below."""
+    from edirunbook.gameday import staging
+
+    try:
+        staging.down()
+    except RunbookSuiteError as error:
+        note(f"the staging cluster could not be removed: {error}")
 
 
 def clean_all(env: Any) -> None:
@@ -23,6 +34,7 @@ def clean_all(env: Any) -> None:
         docker = None
     if docker is not None:
         env.down(stop_daemon=False)
+        _staging_down()
         with step("removing the suite's containers, networks and images"):
             containers = docker.run("ps", "-aq", "--filter", LABEL_FILTER).stdout.split()
             if containers:

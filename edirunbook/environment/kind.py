@@ -254,4 +254,9 @@ class KindEnvironment:
         self.state_file.unlink(missing_ok=True)
         self.kubeconfig.unlink(missing_ok=True)
         if stop_daemon and docker.started_by_us:
-            daemon.stop_ours()
+            still = docker.run("ps", "--format", "{{.Names}}").stdout.split()
+            if still:  # the game days' staging cluster, say: it runs on this daemon too
+                note(f"the suite's Docker daemon keeps running: {', '.join(sorted(still))} still run on it "
+                     "(`make staging-down` removes the staging cluster, `make clean` everything)")
+            else:
+                daemon.stop_ours()
