@@ -31,14 +31,19 @@ def _run(ctx: ScenarioContext, request: pytest.FixtureRequest, command: str, *, 
     _check(ctx, request, ctx.shell.run(command), should_fail=should_fail)
 
 
-def _check(ctx: ScenarioContext, request: pytest.FixtureRequest, result: CommandResult, *,
-           should_fail: bool = False) -> None:
+def recorded(request: pytest.FixtureRequest, result: CommandResult, *, should_fail: bool = False) -> None:
+    """The command in the report's transcript; AssertionError when it exited otherwise than expected."""
     record_command(request, result.executed, result.exit_code, result.output, result.seconds)
     if should_fail and result.ok:
         raise AssertionError(f"expected this runbook command to fail, but it exited 0:\n  {result.executed}\n"
                              f"{result.output}")
     if not should_fail and not result.ok:
         raise AssertionError(describe_failure(result))
+
+
+def _check(ctx: ScenarioContext, request: pytest.FixtureRequest, result: CommandResult, *,
+           should_fail: bool = False) -> None:
+    recorded(request, result, should_fail=should_fail)
     created = CREATED.search(result.output)
     if created:
         ctx.shell.values.update({"timestamp": created["timestamp"], "latest-job-name": created["name"]})
