@@ -77,6 +77,19 @@ def metric_names(expr: str) -> set[str]:
     return names
 
 
+def counted_ratios(runs: list[tuple[float, int, int]], counted_after: float) -> list[float]:
+    """failed / received of every suffix of the runs (in time order) that holds all the runs begun after
+    `counted_after`: the sets a counter sampled at that moment can have counted since."""
+    ratios = []
+    for start in range(len(runs)):
+        if start > 0 and runs[start - 1][0] > counted_after:
+            break  # a run begun after the first sample is always counted
+        received = sum(r for _, r, _ in runs[start:])
+        if received:
+            ratios.append(sum(f for _, _, f in runs[start:]) / received)
+    return ratios
+
+
 class Monitoring:
     def __init__(self, api: client.ApiClient) -> None:
         self.api = api
@@ -110,6 +123,16 @@ class Monitoring:
         if data["resultType"] != "vector":
             raise AppError(f"{promql} gives a {data['resultType']}, not an instant vector")
         return [Sample(item["metric"], float(item["value"][1])) for item in data["result"]]
+
+    def first_samples(self, selector: str, window: str = "5m") -> dict[str, float]:
+        """The time (Unix) of each series' first sample in the window ending now, by its `pod` label: where a
+        `rate(...[window])` of that series starts counting (later than the window's start for a pod that began
+        inside it)."""
+        data = self._prometheus("api/v1/query", [("query", f"{selector}[{window}]")])
+        if data["resultType"] != "matrix":
+            raise AppError(f"{selector}[{window}] gives a {data['resultType']}, not a range vector")
+        return {str(item["metric"].get("pod")): min(float(t) for t, _ in item["values"])
+                for item in data["result"] if item["values"]}
 
     def names(self) -> set[str]:
         """Every metric name Prometheus has series of."""

@@ -16,6 +16,7 @@ from edirunbook.prometheus import (
     AlertTimeline,
     Monitoring,
     Sample,
+    counted_ratios,
     describe_notification,
     metric_names,
 )
@@ -141,44 +142,56 @@ def series_per_webserver(ctx: ScenarioContext, name: str) -> None:
     assert not low, f"{name}: not above zero for {low}"
 
 
+# How long before a series' first sample a run may have started and still be counted after it (a run's report row,
+# dated when the run began, is written when it ends): the longest engine run the scenarios make, with room.
+LONGEST_RUN = 180
+
+
 @then(parsers.parse('"{name}" equals the share of the files received in those 5 minutes that failed, '
                     'as the database counts them, within {tolerance:g}'))
 def error_ratio_agrees(ctx: ScenarioContext, name: str, tolerance: float) -> None:
-    """Every pod's ratio equals Σ lasterror / Σ lastreceived of the engine runs (`report`) of the query's window:
-    the runs well inside it for sure; a run within a scrape interval of its start may be in or out."""
-    samples = _result(ctx, name)
-    assert samples, f"{name} returned an empty vector"
-    rows = ctx.env.database.query(
-        "SELECT TIMESTAMPDIFF(SECOND, ts, NOW()), lastreceived, lasterror FROM report "
-        "WHERE ts > NOW() - INTERVAL 330 SECOND AND lastreceived > 0")
-    sure = [(int(received), int(failed)) for age, received, failed in rows if int(age) < 300 - SCRAPE_INTERVAL]
-    edge = [(int(received), int(failed)) for age, received, failed in rows if int(age) >= 300 - SCRAPE_INTERVAL]
-    candidates = []
-    for runs in (sure, sure + edge):
-        received = sum(r for r, _ in runs)
-        if received:
-            candidates.append(sum(f for _, f in runs) / received)
-    assert candidates, f"the database has no engine run that received files in the last 5 minutes: {rows}"
-    for sample in samples:
-        assert any(abs(sample.value - want) <= tolerance for want in candidates), \
-            f"{name} is {sample.value:.4f} for {sample.labels.get('pod')}; the database says " \
-            f"{' or '.join(f'{want:.4f}' for want in candidates)} (runs: age s, received, failed: {rows})"
+    """Each running webserver pod's ratio equals Σ lasterror / Σ lastreceived of the engine runs (`report`) its
+    series counted: those that ended after its first sample in the 5-minute window (the window's start, or the
+    pod's first scrape when it began inside the window). The runs that began clearly after that sample are
+    counted for sure; of those that began up to a long run's length before it, the later ones may be too (runs
+    end in order). Pods replaced in the window keep series with their own older ratios: not checked."""
+    samples = {sample.labels.get("pod"): sample.value for sample in _result(ctx, name)}
+    pods = sorted(_webserver_pods(ctx))
+    missing = [pod for pod in pods if pod not in samples]
+    assert not missing, f"{name} has no series for running webserver pods {missing}: {sorted(map(str, samples))}"
+    starts = _monitoring(ctx).first_samples('bots_transactions_total{namespace="edi"}')
+    rows = [(float(at), int(received), int(failed)) for at, received, failed in ctx.env.database.query(
+        "SELECT UNIX_TIMESTAMP(ts), lastreceived, lasterror FROM report "
+        f"WHERE ts > NOW() - INTERVAL {300 + LONGEST_RUN} SECOND AND lastreceived > 0 ORDER BY ts")]
+    for pod in pods:
+        first = starts.get(pod)
+        assert first is not None, f"Prometheus has no sample of bots_transactions_total for {pod} in 5 minutes"
+        candidates = counted_ratios([run for run in rows if run[0] > first - LONGEST_RUN], counted_after=first)
+        assert candidates, f"the database has no engine run that received files after {pod}'s first sample in " \
+                           f"the window ({first:.0f}): {rows}"
+        assert any(abs(samples[pod] - want) <= tolerance for want in candidates), \
+            f"{name} is {samples[pod]:.4f} for {pod}; the database says " \
+            f"{' or '.join(f'{want:.4f}' for want in candidates)} for the runs after its first sample at " \
+            f"{first:.0f} (runs: start, received, failed: {rows})"
 
 
 @then(parsers.parse('"{name}" lies within the histogram bucket of the longest engine Job of those 5 minutes'))
 def quantile_agrees(ctx: ScenarioContext, name: str) -> None:
-    """0 < p95 <= the upper bound of the bucket that holds the longest engine container's run time (a run lasts
-    no longer than the container that runs it); NaN would mean no run in the window."""
-    samples = _result(ctx, name)
-    assert samples, f"{name} returned an empty vector"
+    """For each running webserver pod: 0 < p95 <= the upper bound of the bucket that holds the longest engine
+    container's run time (a run lasts no longer than the container that runs it); NaN would mean no run in the
+    window. Pods replaced in the window keep series of their own (NaN when no run ended in theirs): not checked."""
+    samples = {sample.labels.get("pod"): sample.value for sample in _result(ctx, name)}
+    pods = sorted(_webserver_pods(ctx))
+    missing = [pod for pod in pods if pod not in samples]
+    assert not missing, f"{name} has no series for running webserver pods {missing}: {sorted(map(str, samples))}"
     longest = _longest_engine_container(ctx, window=300)
     bounds = sorted(float(s.labels["le"]) for s in _monitoring(ctx).query(
         'max by (le) (bots_processing_duration_seconds_bucket{namespace="edi"})'))
     upper = next((b for b in bounds if longest <= b), float("inf"))
-    for sample in samples:
-        assert 0 < sample.value <= upper, \
-            f"{name} is {sample.value:g} s for {sample.labels.get('pod')}; the longest engine container of the " \
-            f"last 5 minutes ran {longest:.1f} s, so at most {upper:g}"
+    for pod in pods:
+        assert 0 < samples[pod] <= upper, \
+            f"{name} is {samples[pod]:g} s for {pod}; the longest engine container of the last 5 minutes ran " \
+            f"{longest:.1f} s, so at most {upper:g}"
 
 
 def _longest_engine_container(ctx: ScenarioContext, window: float) -> float:

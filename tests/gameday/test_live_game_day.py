@@ -178,6 +178,11 @@ def _as_from_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _ready_webservers(api: client.ApiClient) -> int:
+    deployment = client.AppsV1Api(api).read_namespaced_deployment("bots-webserver", "edi")
+    return deployment.status.ready_replicas or 0
+
+
 def _networkpolicies(api: client.ApiClient) -> list[str]:
     return [p.metadata.name for p in client.NetworkingV1Api(api).list_namespaced_network_policy("edi").items]
 
@@ -199,7 +204,10 @@ def test_an_interrupt_in_the_middle_of_a_fault_rolls_it_back(api: client.ApiClie
             assert process.poll() is None, process.communicate()[0]
             assert time.monotonic() < deadline, "the fault was never injected"
             time.sleep(0.5)
-        time.sleep(3)  # the scenario is now waiting in its check, with the fault in place
+        while _ready_webservers(api):  # the fault took effect: the scenario is in its check, the pods unready
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() < deadline, "the webserver pods stayed Ready with the database cut off"
+            time.sleep(0.5)
         if how == "Ctrl-C":
             os.killpg(process.pid, signal.SIGINT)
         else:

@@ -12,7 +12,7 @@ from kubernetes import client
 
 from edirunbook import alertrules, prometheus
 from edirunbook.errors import AppError, WaitTimeout
-from edirunbook.prometheus import AlertTimeline, Monitoring, metric_names
+from edirunbook.prometheus import AlertTimeline, Monitoring, counted_ratios, metric_names
 
 
 class FakeApi:
@@ -92,6 +92,26 @@ def test_a_query_prometheus_refuses_says_why() -> None:
     mon, _ = monitoring({"GET api/v1/query": refused})
     with pytest.raises(AppError, match=r"400: bad_data parse error: unexpected \}"):
         mon.query("rate(x[5m]}")
+
+
+def test_each_series_first_sample_in_the_window() -> None:
+    mon, api = monitoring({"GET api/v1/query": ok({"resultType": "matrix", "result": [
+        {"metric": {"pod": "old"}, "values": [[1000.0, "5"], [1015.0, "6"]]},
+        {"metric": {"pod": "new"}, "values": [[1200.5, "6"]]},
+        {"metric": {"pod": "gone"}, "values": []}]})})
+    assert mon.first_samples('bots_transactions_total{namespace="edi"}') == {"old": 1000.0, "new": 1200.5}
+    assert api.calls[0][2] == [("query", 'bots_transactions_total{namespace="edi"}[5m]')]
+
+
+RUNS = [(100.0, 5, 4), (150.0, 12, 12), (400.0, 10, 1)]  # (start, received, failed), in time order
+
+
+def test_the_runs_a_counter_counted_after_its_first_sample() -> None:
+    """Sampled first at 300: the run begun at 400 is counted for sure; the earlier ones may have ended after 300
+    (their reports are written at the end), the later of them first: 1/10, 13/22, 17/27."""
+    assert counted_ratios(RUNS, counted_after=300.0) == [17 / 27, 13 / 22, 1 / 10]
+    assert counted_ratios(RUNS, counted_after=120.0) == [17 / 27, 13 / 22]  # the run begun at 150 for sure
+    assert counted_ratios([(100.0, 0, 0)], counted_after=50.0) == []  # nothing received: no ratio
 
 
 def test_a_matrix_is_no_instant_vector() -> None:
