@@ -204,6 +204,19 @@ def start(timeout: float = 90) -> Docker:
     return Docker(host, started_by_us=True)
 
 
+def stop_ours_when_idle(docker: Docker) -> bool:
+    """Stop the daemon this suite started unless containers still run on it (the suite's cluster, or the game days'
+    staging cluster: each one's `down` leaves the daemon to the other); True if it was stopped."""
+    if not docker.started_by_us:
+        return False
+    still = docker.run("ps", "--format", "{{.Names}}").stdout.split()
+    if still:
+        note(f"the suite's Docker daemon keeps running: {', '.join(sorted(still))} still run on it "
+             "(`make env-down` or `make staging-down` removes them, `make clean` everything)")
+        return False
+    return stop_ours()
+
+
 def stop_ours(timeout: float = 60) -> bool:
     """Stop the daemon this suite started; never touches any other. True if one was stopped."""
     if not MARKER.exists():

@@ -22,7 +22,7 @@ def _staging_down() -> None:
     from edirunbook.gameday import staging
 
     try:
-        staging.down()
+        staging.down(stop_daemon=False)  # clean goes on with the daemon, and stops it at the end
     except RunbookSuiteError as error:
         note(f"the staging cluster could not be removed: {error}")
 

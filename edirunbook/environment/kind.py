@@ -253,10 +253,5 @@ class KindEnvironment:
         hostprep.restore_sysctls(self.sysctl_record)
         self.state_file.unlink(missing_ok=True)
         self.kubeconfig.unlink(missing_ok=True)
-        if stop_daemon and docker.started_by_us:
-            still = docker.run("ps", "--format", "{{.Names}}").stdout.split()
-            if still:  # the game days' staging cluster, say: it runs on this daemon too
-                note(f"the suite's Docker daemon keeps running: {', '.join(sorted(still))} still run on it "
-                     "(`make staging-down` removes the staging cluster, `make clean` everything)")
-            else:
-                daemon.stop_ours()
+        if stop_daemon:
+            daemon.stop_ours_when_idle(docker)

@@ -569,9 +569,10 @@ def summary(layout: Layout, images: Images, timings: dict[str, float]) -> None:
 
 
 # ---- down ----------------------------------------------------------------------------------------------------------
-def down() -> None:
-    """Remove staging: cluster, database container, network, volumes, routes; restore the host's sysctls.
-    Idempotent: what is already gone is skipped."""
+def down(*, stop_daemon: bool = True) -> None:
+    """Remove staging: cluster, database container, network, volumes, routes; restore the host's sysctls; stop the
+    suite's Docker daemon when nothing else runs on it (unless told not to). Idempotent: what is already gone is
+    skipped."""
     from edirunbook import gobuild
     from edirunbook.docker import daemon
     from edirunbook.environment import hostprep
@@ -579,9 +580,10 @@ def down() -> None:
     require_root()
     layout = Layout.default()
     try:
-        docker_env = daemon.connect().env()
+        docker = daemon.connect()
+        docker_env = docker.env()
     except SetupError as error:
-        docker_env = None
+        docker, docker_env = None, None
         print(f"# no Docker daemon answers ({error}): nothing of staging can run; cleaning the host only")
     script = script_for(docker_env or {}, [gobuild.kind_binary(), paths.bin_dir() / "kubectl"],
                         read_secrets(layout.secret_env, layout.mysql_env))
@@ -607,6 +609,8 @@ def down() -> None:
             raise EnvironmentNotReady(f"{layout.data_volume} is still mounted (busy?), so {layout.root} was kept: "
                                       f"`umount {layout.data_volume}`, then `make staging-down` again.")
         script.run("rm", "-rf", shown(layout.root))
+    if docker is not None and stop_daemon:
+        daemon.stop_ours_when_idle(docker)  # started for staging, say: nothing of the suite's own runs on it
     print("staging is down", flush=True)
 
 
