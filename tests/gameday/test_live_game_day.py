@@ -13,7 +13,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,9 @@ from kubernetes import client
 
 from edirunbook import cluster, paths
 from edirunbook.environment import config as env_config
+from edirunbook.errors import StopWaiting
 from edirunbook.gameday import faults, state
+from edirunbook.waiting import Observation, wait_for
 
 CONTEXT = "kind-bots-staging"
 KUBECONFIG = paths.state_dir() / "staging" / "kubeconfig"
@@ -46,13 +47,18 @@ def _observe(api: client.ApiClient) -> state.Snapshot:
 
 @pytest.fixture
 def unchanged(api: client.ApiClient) -> Iterator[None]:
-    """The namespace after the test is as it was before (a refusal, a dry run, a rollback changed nothing)."""
+    """The namespace after the test is as it was before (a refusal, a dry run, a rollback changed nothing), and
+    the deployment healthy again: the next test's game day refuses to start on one that is not."""
     before = _observe(api)
     yield
-    deadline = time.monotonic() + 180
-    while (left := state.compare(before, _observe(api))) and time.monotonic() < deadline:
-        time.sleep(2)
-    assert not left, "the namespace changed: " + "; ".join(d.describe() for d in left)
+
+    def same_and_healthy() -> Observation:
+        left = [d.describe() for d in state.compare(before, _observe(api))]
+        left += state.unhealthy(client.AppsV1Api(api), client.CoreV1Api(api), "edi",
+                                ["bots-webserver", "bots-jobqueue"])
+        return Observation(not left, "; ".join(left) or "equal and healthy")
+
+    wait_for("the namespace to be as it was before the test, and healthy", same_and_healthy, timeout=300, interval=2)
 
 
 def _environ(extra_envs: Path | None = None, kubeconfig: Path = KUBECONFIG) -> dict[str, str]:
@@ -198,16 +204,22 @@ def test_an_interrupt_in_the_middle_of_a_fault_rolls_it_back(api: client.ApiClie
     process = subprocess.Popen(argv, cwd=paths.REPO_ROOT, env=_environ(), stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True,
                                preexec_fn=_as_from_a_terminal)
+    def running(seen: str) -> str:
+        if process.poll() is not None:
+            raise StopWaiting(f"the game day ended before it could be interrupted:\n{process.communicate()[0]}")
+        return seen
+
+    def injected() -> Observation:
+        policies = _networkpolicies(api)
+        return Observation(faults.NETWORK_POLICY in policies, running(f"policies {policies}"))
+
+    def in_effect() -> Observation:  # the scenario is in its check, the pods unready without their database
+        ready = _ready_webservers(api)
+        return Observation(ready == 0, running(f"{ready} webserver pods Ready"))
+
     try:
-        deadline = time.monotonic() + 300
-        while faults.NETWORK_POLICY not in _networkpolicies(api):
-            assert process.poll() is None, process.communicate()[0]
-            assert time.monotonic() < deadline, "the fault was never injected"
-            time.sleep(0.5)
-        while _ready_webservers(api):  # the fault took effect: the scenario is in its check, the pods unready
-            assert process.poll() is None, process.communicate()[0]
-            assert time.monotonic() < deadline, "the webserver pods stayed Ready with the database cut off"
-            time.sleep(0.5)
+        wait_for("the fault to be injected", injected, timeout=300)
+        wait_for("the fault to take effect", in_effect, timeout=120)
         if how == "Ctrl-C":
             os.killpg(process.pid, signal.SIGINT)
         else:

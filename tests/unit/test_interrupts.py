@@ -7,12 +7,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from edirunbook import interrupts
+from edirunbook.errors import StopWaiting
+from edirunbook.waiting import Observation, wait_for
 
 # A "fault" fixture: injected (a file written), the test then runs until signalled, the teardown rolls it back.
 SCENARIO = textwrap.dedent('''
@@ -49,11 +50,12 @@ def _pytest_args(tmp_path: Path, plugin: bool = True) -> list[str]:
 
 
 def _wait_for(path: Path, process: subprocess.Popen[str], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not path.exists():
-        assert process.poll() is None, f"ended before {path.name}: {process.communicate()}"
-        assert time.monotonic() < deadline, f"{path.name} not written in {seconds} s"
-        time.sleep(0.05)
+    def written() -> Observation:
+        if process.poll() is not None:
+            raise StopWaiting(f"ended before {path.name}: {process.communicate()}")
+        return Observation(path.exists(), f"no {path.name} yet")
+
+    wait_for(f"{path.name} to be written", written, timeout=seconds, interval=0.05)
 
 
 def _signalled(tmp_path: Path, argv: list[str], signum: int = signal.SIGTERM) -> tuple[int, str]:
