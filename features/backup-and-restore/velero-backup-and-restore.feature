@@ -34,7 +34,7 @@ Feature: Velero backup of the namespace, and the restore that proves it
     Then deployment bots-webserver has 2 Ready pods within 3m
     And deployment bots-jobqueue has 1 Ready pods within 3m
     And every table's row count and checksum and every data file equal the originals
-    And GET /health/ready answers 200
+    And GET /health/ready answers 200 within 1m
     Given the sample file "ORDERS_good.edi" is dropped in the inbound directory through the webserver
     When the operator runs "kubectl create job --from=cronjob/bots-engine bots-engine-manual-$(date +%s) -n edi"
     Then the engine job finishes "Complete" within 3m
