@@ -33,8 +33,10 @@ import json
 import re
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -326,10 +328,10 @@ def patched_module_flags(program: Program) -> list[str]:
     return [f"-modfile={modfile}"]
 
 
-def rendered_kustomization(addon: Addon, refs: dict[str, str]) -> Path:
+def rendered_kustomization(addon: Addon, refs: dict[str, str], patches: Sequence[dict[str, Any]] = ()) -> Path:
     """environments/kind/addons/<name> copied under .state with its `files` beside it and `upstream` linked to its
     first program's module directory (an upstream one), inside a kustomization that sets each image to its ref in
-    `refs` (by repository)."""
+    `refs` (by repository), with `patches` (kustomize's patches entries)."""
     target = paths.state_dir() / "addons" / addon.name
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(MANIFESTS / addon.name, target / "base")
@@ -342,11 +344,24 @@ def rendered_kustomization(addon: Addon, refs: dict[str, str]) -> Path:
     tags = [refs[image].rsplit(":", 1) for image in addon.images]
     (target / "kustomization.yaml").write_text(yaml.safe_dump({
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": ["base"],
-        "images": [{"name": repository, "newTag": tag} for repository, tag in tags]}, sort_keys=False))
+        "images": [{"name": repository, "newTag": tag} for repository, tag in tags],
+        **({"patches": list(patches)} if patches else {})}, sort_keys=False))
     return target
 
 
-def install(kubeconfig: Path, refs: dict[str, str], *, timeout: float) -> dict[str, float]:
+DEFAULT_OBJECT_STORE_PORT = 18900  # environments/kind/addons/velero/object-store.yaml's publicUrl
+
+
+def object_store_patches(addon: Addon, port: int) -> list[dict[str, Any]]:
+    """Velero's backup location published on `port` of this machine when that is not the manifests' own port."""
+    if addon.name != "velero" or port == DEFAULT_OBJECT_STORE_PORT:
+        return []
+    operation = [{"op": "replace", "path": "/spec/config/publicUrl", "value": f"http://127.0.0.1:{port}"}]
+    return [{"target": {"kind": "BackupStorageLocation", "name": "default"}, "patch": json.dumps(operation)}]
+
+
+def install(kubeconfig: Path, refs: dict[str, str], *, timeout: float,
+            object_store_port: int = DEFAULT_OBJECT_STORE_PORT) -> dict[str, float]:
     """Apply every add-on (CRDs first) with its programs' images `refs[repository]`, and wait until its
     Deployments are Ready; {name: seconds}."""
     kubectl = [str(paths.bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig)]
@@ -360,7 +375,8 @@ def install(kubeconfig: Path, refs: dict[str, str], *, timeout: float) -> dict[s
                     files = [arg for path in addon.crds.files() for arg in ("-f", str(path))]
                     run([*kubectl, "apply", "--server-side", "--force-conflicts", *files], timeout=300)
                     run([*kubectl, "wait", "--for=condition=Established", "--timeout=120s", *files], timeout=180)
-                run([*kubectl, "apply", "-k", str(rendered_kustomization(addon, refs))], timeout=300)
+                kustomization = rendered_kustomization(addon, refs, object_store_patches(addon, object_store_port))
+                run([*kubectl, "apply", "-k", str(kustomization)], timeout=300)
             except CommandFailed as error:
                 raise EnvironmentNotReady(f"add-on {addon.name} could not be applied:\n{error}") from None
         timings[addon.name] = time.monotonic() - started

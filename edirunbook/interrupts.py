@@ -52,17 +52,23 @@ def run_forwarding(argv: Sequence[str], **popen: Any) -> int:
     child (it has it from the terminal), and this waits for the child to end (its teardown), then returns its
     code. The handlers before are restored afterwards."""
     process = subprocess.Popen(list(argv), **popen)  # noqa: S603 (argv is the suite's own)
+    return wait_forwarding([process])[0]
 
+
+def wait_forwarding(processes: Sequence[subprocess.Popen[Any]]) -> list[int]:
+    """Wait for every process to end, forwarding a SIGTERM received meanwhile to each one still running (a SIGINT
+    is left to them: they have it from the terminal); their return codes. The handlers before are restored."""
     def forward(signum: int, frame: FrameType | None) -> None:
-        if process.poll() is None:
-            process.send_signal(signum)
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signum)
 
     if threading.current_thread() is not threading.main_thread():
-        return process.wait()
+        return [process.wait() for process in processes]
     before = {signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
               signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN)}
     try:
-        return process.wait()
+        return [process.wait() for process in processes]
     finally:
         for signum, handler in before.items():
             signal.signal(signum, handler)

@@ -75,7 +75,12 @@ def deploy(args: argparse.Namespace) -> int:
 
 
 def down(args: argparse.Namespace) -> int:
-    _environment(args).down()
+    env = _environment(args)
+    if env.config.type == "kind":  # the lanes of a `make verify LANES=n KEEP=1` (or an interrupted one) first
+        from edirunbook.gate import lanes
+
+        lanes.down_kept(env.config)
+    env.down()
     return 0
 
 

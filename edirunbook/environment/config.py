@@ -1,6 +1,7 @@
 """An environment is data: environments/<name>/env.yaml, read once per run."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
@@ -51,6 +52,9 @@ class EnvConfig:
     # for the suite's clients and the operator's curl alone (edirunbook/ingress.py), never through DNS.
     ingress_host: str = "bots-edi.pminc.me"
     https_port: int = 18443
+    # Velero's object store (a NodePort kind maps to 127.0.0.1:<object_store_port>): the operator's `velero backup
+    # describe` downloads from it (environments/kind/addons/velero, the location's publicUrl)
+    object_store_port: int = 18900
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     substitutions: dict[str, str] = field(default_factory=dict)
     timeouts: dict[str, float] = field(default_factory=dict)
@@ -87,10 +91,49 @@ def load(name: str | None = None, environments: Path | None = None) -> EnvConfig
                           f"{', '.join(known) or 'none'} (ENV=NAME for make, --env NAME for edirunbook)")
     data = read_settings(file, "type, namespace, substitutions ...")
     try:
-        return _config(name, directory, file, data)
+        config = _config(name, directory, file, data)
     except (AttributeError, TypeError, ValueError) as error:
         raise ConfigError(f"{file} has a setting of the wrong shape ({error}); compare it with "
                           "environments/kind/env.yaml") from None
+    lane = lane_number()
+    return for_lane(config, lane) if lane > 1 and config.type == "kind" else config
+
+
+# `make verify LANES=n` runs n kind environments at once, each its own shard (edirunbook/gate/lanes.py). A lane's
+# processes know which one they are by this variable ("i/n"); lane 1 is the environment as env.yaml has it.
+LANE_VARIABLE = "EDIRUNBOOK_LANE"
+
+
+def lane_number() -> int:
+    """This process's lane (1 when it runs in none, or in the first)."""
+    text = os.environ.get(LANE_VARIABLE, "")
+    match = re.fullmatch(r"(\d+)/(\d+)", text)
+    if text and match is None:
+        raise ConfigError(f"{LANE_VARIABLE}={text!r} is not a lane: i/n, set by `make verify LANES=n`")
+    return int(match[1]) if match else 1
+
+
+def in_lanes() -> bool:
+    """True in a lane of `make verify LANES=n`: the lanes' coordinator prepares and restores the host (routes, kernel
+    settings) once for all of them, and each lane leaves that alone."""
+    return bool(os.environ.get(LANE_VARIABLE))
+
+
+def for_lane(config: EnvConfig, lane: int) -> EnvConfig:
+    """Lane `lane`'s copy of a kind environment: its own cluster, network and database container (named after
+    the cluster), and its own host ports, each the first lane's plus lane - 1; substitutions that name the first
+    lane's ports name this lane's."""
+    offset = lane - 1
+    ports = {config.web_port: config.web_port + offset, config.https_port: config.https_port + offset}
+
+    def moved(text: str) -> str:
+        return re.sub(r":(\d+)\b", lambda m: f":{ports.get(int(m[1]), int(m[1]))}", text)
+
+    return dataclasses.replace(
+        config, cluster_name=f"{config.cluster_name}-{lane}", network=f"{config.network}-{lane}",
+        web_port=config.web_port + offset, https_port=config.https_port + offset,
+        object_store_port=config.object_store_port + offset,
+        substitutions={key: moved(value) for key, value in config.substitutions.items()})
 
 
 def _config(name: str, directory: Path, file: Path, data: dict[str, Any]) -> EnvConfig:
@@ -106,6 +149,7 @@ def _config(name: str, directory: Path, file: Path, data: dict[str, Any]) -> Env
         web_port=int(kind.get("web_port", 18080)),
         ingress_host=str(section(data, "ingress", file).get("host", "bots-edi.pminc.me")),
         https_port=int(section(data, "ingress", file).get("https_port", 18443)),
+        object_store_port=int(kind.get("object_store_port", 18900)),
         database=DatabaseConfig(**section(data, "database", file)),
         substitutions=_substitutions(data.get("substitutions"), file),
         timeouts={str(k): float(v) for k, v in section(data, "timeouts", file).items()},

@@ -17,6 +17,7 @@ from typing import Any
 from edirunbook import addons, cluster, gobuild, images, ingress, kindnode, paths, versions
 from edirunbook.docker import daemon
 from edirunbook.docker.daemon import Docker
+from edirunbook.environment import config as env_config
 from edirunbook.environment import hostprep
 from edirunbook.environment.config import EnvConfig
 from edirunbook.environment.credentials import Credentials
@@ -26,11 +27,14 @@ from edirunbook.waiting import Observation, wait_for
 
 
 class KindEnvironment:
-    def __init__(self, config: EnvConfig) -> None:
+    def __init__(self, config: EnvConfig, state: Path | None = None) -> None:
+        """`state`: the folder of its records (default: this process's, paths.state_dir()); another lane's
+        (LANES=n) to take that one down."""
         self.config = config
-        self.state_file = paths.state_dir() / "environment.json"
-        self.kubeconfig = paths.kubeconfig_path()
-        self.sysctl_record = paths.state_dir() / "host-sysctls.json"
+        state = state or paths.state_dir()
+        self.state_file = state / "environment.json"
+        self.kubeconfig = state / "kubeconfig"
+        self.sysctl_record = state / "host-sysctls.json"
 
     # ---- helpers -------------------------------------------------------------------------
     def _env(self, docker: Docker) -> dict[str, str]:
@@ -50,7 +54,8 @@ class KindEnvironment:
     def rendered_cluster_config(self) -> Path:
         assert self.config.cluster_config is not None
         text = self.config.cluster_config.read_text()
-        values = {"WEB_PORT": str(self.config.web_port), "HTTPS_PORT": str(self.config.https_port)}
+        values = {"WEB_PORT": str(self.config.web_port), "HTTPS_PORT": str(self.config.https_port),
+                  "OBJECT_STORE_PORT": str(self.config.object_store_port)}
         for key, value in values.items():
             text = text.replace("${" + key + "}", value)
         out = paths.state_dir() / "kind-cluster.yaml"
@@ -153,7 +158,8 @@ class KindEnvironment:
         manifests applied, Ready."""
         with step(f"loading the add-on images into the kind node ({', '.join(refs.values())})"):
             self.kind(docker, "load", "docker-image", "--name", self.config.cluster_name, *refs.values())
-        addons.install(self.kubeconfig, refs, timeout=self.config.timeout("pod_ready", 180))
+        addons.install(self.kubeconfig, refs, timeout=self.config.timeout("pod_ready", 180),
+                       object_store_port=self.config.object_store_port)
         ingress.install_issuer(cluster.connect(self.kubeconfig), self.kubeconfig)
         ingress.write_curlrc(self.config)
 
@@ -172,11 +178,20 @@ class KindEnvironment:
         if os.geteuid() != 0:
             raise SetupError("The kind environment changes host routes and kernel settings, which needs root. "
                              "Run `sudo make env-up`.")
-        hostprep.record_sysctls(self.sysctl_record)
-        hostprep.add_blackholes()
+        if not env_config.in_lanes():  # else the lanes' coordinator did, for all of them
+            self.prepare_host_routes()
         networks = docker.run("network", "ls", "--format", "{{.Name}}").stdout.split()
         if self.config.network not in networks:
             docker.run("network", "create", "--label", images.OWNER_LABEL, self.config.network)
+
+    def prepare_host_routes(self) -> None:
+        """The host's kernel settings recorded (restored by `down`), the blackhole routes for the cluster ranges."""
+        hostprep.record_sysctls(self.sysctl_record)
+        hostprep.add_blackholes()
+
+    def restore_host(self) -> None:
+        hostprep.remove_blackholes()
+        hostprep.restore_sysctls(self.sysctl_record)
 
     def bare_kind_create_seconds(self, node_image: str) -> float:
         """For the benchmark: a plain `kind create cluster` (same image and config, no database), then delete."""
@@ -235,8 +250,10 @@ class KindEnvironment:
         logs = docker.run("logs", "--tail", "30", self.node_container(), check=False).stdout
         return f"Last node container log lines:\n{logs}" if logs.strip() else ""
 
-    def down(self, *, stop_daemon: bool = True) -> None:
-        """Remove the cluster and the database, restore the host; stop the Docker daemon if we started it."""
+    def down(self, *, stop_daemon: bool | None = None, restore_host: bool | None = None) -> None:
+        """Remove the cluster and the database, restore the host, stop the Docker daemon if we started it and nothing
+        else runs on it. In a lane of LANES=n, by default neither of the last two: its coordinator does both after the
+        last lane."""
         docker = daemon.connect()
         with step(f"deleting kind cluster {self.config.cluster_name}"):
             if self.cluster_exists(docker):
@@ -249,9 +266,9 @@ class KindEnvironment:
             with step(f"removing database container {db_name}"):
                 docker.run("rm", "-f", "-v", *owned)
         docker.run("network", "rm", self.config.network, check=False)
-        hostprep.remove_blackholes()
-        hostprep.restore_sysctls(self.sysctl_record)
+        if not env_config.in_lanes() if restore_host is None else restore_host:
+            self.restore_host()
         self.state_file.unlink(missing_ok=True)
         self.kubeconfig.unlink(missing_ok=True)
-        if stop_daemon:
+        if not env_config.in_lanes() if stop_daemon is None else stop_daemon:
             daemon.stop_ours_when_idle(docker)

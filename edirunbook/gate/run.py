@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from edirunbook import target as targets
 from edirunbook.environment import config as env_config
 from edirunbook.environment import manifests as rendering
 from edirunbook.errors import BuildError, EnvironmentNotReady
-from edirunbook.gate import verdict
+from edirunbook.gate import lanes, verdict
 from edirunbook.target import Target
 
 if TYPE_CHECKING:
@@ -43,19 +44,26 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser.add_argument("--min-coverage", type=float, default=0.0,
                         help="docs/runbook.md coverage below this percentage makes the gate red")
     parser.add_argument("--keep", action="store_true", help="leave the environment up afterwards")
+    parser.add_argument("--lanes", type=int, default=1,
+                        help="run the scenarios on this many kind environments at once, one shard each, merged "
+                             "into one gate (edirunbook/gate/lanes.py; default 1)")
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
     target = targets.load(args.target, targets.source_dir(args.source))
     cfg = env_config.load(args.env)
+    lanes.check_count(args.lanes, args.shard, cfg.type)
     from edirunbook.environment.kind import KindEnvironment  # its imports need Docker's and Kubernetes' clients
 
-    env = KindEnvironment(cfg)
     report_dir: Path = args.report_dir.resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
     for stale in (verdict.GATE_MD, verdict.CHANGES_JSON):
         (report_dir / stale).unlink(missing_ok=True)
+    shutil.rmtree(report_dir / "lanes", ignore_errors=True)
+    if args.lanes > 1:
+        return _in_lanes(args, target, cfg, report_dir)
+    env = KindEnvironment(cfg)
     try:
         deploy_error = _bring_up(env, target)
         image = env.read_state().get("app_image")
@@ -71,8 +79,11 @@ def main(args: argparse.Namespace) -> int:
         docs = coverages.get(paths.shown(DOCS_RUNBOOK))
         low = docs is not None and docs.exists() and args.min_coverage and \
             json.loads(docs.read_text(encoding="utf-8"))["summary"]["percent"] < args.min_coverage
-        print((report_dir / verdict.GATE_MD).read_text(encoding="utf-8"))
-        print(f"gate {result}: {report_dir / verdict.GATE_MD}")
+        if env_config.in_lanes():  # its coordinator prints the merged gate
+            print(f"shard {args.shard}: gate {result}: {report_dir / verdict.GATE_MD}")
+        else:
+            print((report_dir / verdict.GATE_MD).read_text(encoding="utf-8"))
+            print(f"gate {result}: {report_dir / verdict.GATE_MD}")
         if low:
             print(f"docs/runbook.md coverage is below {args.min_coverage}%: every command of the verified runbook "
                   "must be run by a scenario (make coverage)")
@@ -80,6 +91,39 @@ def main(args: argparse.Namespace) -> int:
     finally:
         if not args.keep:
             env.down()
+
+
+def _in_lanes(args: argparse.Namespace, target: Target, cfg: env_config.EnvConfig, report_dir: Path) -> int:
+    """The gate with its scenarios on `args.lanes` environments at once (edirunbook/gate/lanes.py); exit codes as
+    one environment's: 0 green, 1 red, 2 when a lane could not run at all."""
+    from edirunbook.gate import merge
+
+    count = args.lanes
+    lanes.prepare(cfg, target)
+    try:
+        print(f"==> {count} lanes, each a kind environment running one shard of the scenarios: "
+              + ", ".join(f"lane {i} {env_config.for_lane(cfg, i).cluster_name if i > 1 else cfg.cluster_name}"
+                          for i in range(1, count + 1)), flush=True)
+        codes = lanes.run_lanes(
+            [lanes.child_argv(args, target, cfg.name, lane, count, report_dir) for lane in range(1, count + 1)],
+            [lanes.child_environ(lane, count) for lane in range(1, count + 1)])
+        dirs = [lanes.report_dir(lane, report_dir) for lane in range(1, count + 1)]
+        lost = [f"lane {lane} (exit {code})" for lane, (code, d) in enumerate(zip(codes, dirs, strict=True), start=1)
+                if not (d / "summary.json").exists()]
+        if lost:
+            print(f"the gate could not run: {', '.join(lost)} wrote no report; its lines above (prefixed "
+                  "[lane i]) say why", file=sys.stderr)
+            return 2
+        merged = merge.merge(dirs, report_dir, args.runbook, env=cfg.name, min_coverage=args.min_coverage)
+        print((report_dir / verdict.GATE_MD).read_text(encoding="utf-8"))
+        print(f"gate {verdict.GREEN if not merged.problems else verdict.RED} ({count} lanes merged: "
+              f"{', '.join(str(d) for d in dirs)}): {report_dir / verdict.GATE_MD}")
+        for problem in merged.problems:
+            print(f"  {problem}")
+        return 1 if merged.problems else 0
+    finally:
+        if not args.keep:
+            lanes.restore_host(cfg)
 
 
 def _bring_up(env: KindEnvironment, target: Target) -> str | None:
