@@ -11,15 +11,16 @@ RUNBOOK ?= docs/runbook.md
 MIN_COVERAGE ?= 0
 TAGS ?=
 SHARD ?=
-# kind environments side by side in `make verify` / `make gate`, one shard of the scenarios each (edirunbook/gate/lanes.py)
-LANES ?= 1
+# kind environments side by side in `make verify` / `make gate`, one shard of the scenarios each (edirunbook/gate/lanes.py):
+# 3 measured fastest on 2 cores (README.md, "Lanes"); SHARD=i/n runs one shard on one environment instead
+LANES ?= 3
 PYTEST := $(VENV)/bin/pytest
 TARGET ?= reference
 SOURCE ?=
 export TARGET
 # `make verify` and `make gate`: up with TARGET, the smoke checks, the scenarios (TAGS, SHARD=i/n), coverage of
 # docs/runbook.md (and RUNBOOK=... when given), reports/gate.md, down unless KEEP=1 (edirunbook/gate/run.py).
-GATE = $(SUITE) gate run --target "$(TARGET)" $(if $(SOURCE),--source "$(SOURCE)") $(if $(SHARD),--shard "$(SHARD)") --lanes "$(LANES)" \
+GATE = $(SUITE) gate run --target "$(TARGET)" $(if $(SOURCE),--source "$(SOURCE)") $(if $(SHARD),--shard "$(SHARD)",--lanes "$(LANES)") \
   --tags "$(TAGS)" $(if $(filter-out docs/runbook.md,$(RUNBOOK)),--runbook "$(RUNBOOK)") $(if $(KEEP),--keep)
 
 .PHONY: bench deploy gameday gate gate-merge integration help setup env-build env-up env-down env-check clean kubeconfig docker-host lint manifest-lint unit test verify coverage steps

@@ -22,6 +22,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import IO
@@ -45,6 +46,20 @@ def check_count(lanes: int, shard: str, env_type: str) -> None:
     if lanes > 1 and env_type != "kind":
         raise ConfigError(f"LANES={lanes} needs a kind environment (this one is {env_type!r}): lanes are clusters "
                           "the suite creates")
+
+
+def selected_count(tags: str) -> int:
+    """How many scenarios `tags` selects (pytest's collection, the same selection the lanes make): no lane is
+    brought up for nothing."""
+    with tempfile.TemporaryDirectory(prefix="edirunbook-collect-") as reports:
+        collected = subprocess.run(  # noqa: S603 (the suite's own pytest)
+            [sys.executable, "-m", "pytest", str(paths.REPO_ROOT / "tests" / "scenarios"), "--collect-only", "-q",
+             "--tags", tags, "--report-dir", reports, "-p", "no:cacheprovider"],
+            cwd=paths.REPO_ROOT, capture_output=True, text=True, check=False, timeout=300)
+    if collected.returncode not in (0, 5):  # 5: nothing selected
+        raise ConfigError(f"the scenarios could not be collected (pytest exit {collected.returncode}):\n"
+                          + "\n".join(collected.stdout.splitlines()[-15:] + collected.stderr.splitlines()[-5:]))
+    return sum(1 for line in collected.stdout.splitlines() if "::" in line and not line.startswith(" "))
 
 
 def state_dir(lane: int, root: Path | None = None) -> Path:

@@ -62,7 +62,11 @@ def main(args: argparse.Namespace) -> int:
         (report_dir / stale).unlink(missing_ok=True)
     shutil.rmtree(report_dir / "lanes", ignore_errors=True)
     if args.lanes > 1:
-        return _in_lanes(args, target, cfg, report_dir)
+        selected = lanes.selected_count(args.tags)
+        if selected > 1:
+            args.lanes = min(args.lanes, selected)
+            return _in_lanes(args, target, cfg, report_dir)
+        print(f"one lane: the selection has {selected} scenario{'s' if selected != 1 else ''}", flush=True)
     env = KindEnvironment(cfg)
     try:
         deploy_error = _bring_up(env, target)
@@ -151,6 +155,8 @@ def _pytest(args: argparse.Namespace, target: Target, env_name: str, report_dir:
             "--report-dir", str(report_dir), "-p", "no:cacheprovider"]
     if args.shard:
         argv += ["--shard", args.shard]
+    if env_config.in_lanes():  # a line per scenario as it ends: the coordinator relays whole lines ([lane i] ...)
+        argv.append("-v")
     environ = {**os.environ, "TARGET": target.name, "ENV": env_name, "SOURCE": str(target.checkout)}
     if args.runbook:
         environ["RUNBOOK"] = str(args.runbook[0].resolve())
