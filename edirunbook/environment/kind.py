@@ -89,7 +89,11 @@ class KindEnvironment:
         if not (known and images.exists(docker, known)):
             daemon.check_disk_space()  # a cold build needs room; a warm cache does not
         gobuild.tools_path()
-        return {"node": self.node_image(docker), "database": self.database_image(docker), **addons.build(docker)}
+        built = {"node": self.node_image(docker), "database": self.database_image(docker), **addons.build(docker)}
+        # the cluster's node: the add-ons' images already in it (each lane's cluster starts with them)
+        built["cluster_node"] = kindnode.with_images(docker, built["node"],
+                                                     [built[image] for image in addons.image_repositories()])
+        return built
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def up(self) -> dict[str, float]:
@@ -107,7 +111,7 @@ class KindEnvironment:
         t0 = time.monotonic()
         db_thread.start()
         cluster_config = self.rendered_cluster_config()
-        config_key = images.content_hash(cluster_config, built["node"])
+        config_key = images.content_hash(cluster_config, built["cluster_node"])
         if self.cluster_exists(docker) and not self._cluster_is_ours():
             note(f"kind cluster {self.config.cluster_name} exists but this checkout has no record of it; recreating")
             self.kind(docker, "delete", "cluster", "--name", self.config.cluster_name)
@@ -118,15 +122,16 @@ class KindEnvironment:
             self.kind(docker, "delete", "cluster", "--name", self.config.cluster_name,
                       "--kubeconfig", str(self.kubeconfig))
         if not self.cluster_exists(docker):
-            with step(f"creating kind cluster {self.config.cluster_name} from {built['node']}"):
+            with step(f"creating kind cluster {self.config.cluster_name} from {built['cluster_node']}"):
                 try:
                     self.kind(docker, "create", "cluster", "--name", self.config.cluster_name,
-                              "--image", built["node"], "--config", str(cluster_config),
+                              "--image", built["cluster_node"], "--config", str(cluster_config),
                               "--kubeconfig", str(self.kubeconfig), "--retain", timeout=900)
                 except CommandFailed as error:
                     raise EnvironmentNotReady(
                         f"kind could not create the cluster. {self._node_diagnostics(docker)}\n{error}") from None
-            self.write_state(cluster=self.config.cluster_name, node_image=built["node"], cluster_config=config_key)
+            self.write_state(cluster=self.config.cluster_name, node_image=built["cluster_node"],
+                             cluster_config=config_key)
         else:
             note(f"kind cluster {self.config.cluster_name} is already up; reusing it")
             self.kind(docker, "export", "kubeconfig", "--name", self.config.cluster_name,
@@ -148,7 +153,7 @@ class KindEnvironment:
         timings["database_ready"] = db_result["ready_at"] - t0
         timings["node_and_database_ready"] = max(timings["node_ready"], timings["database_ready"])
         self.write_state(cluster=self.config.cluster_name, kubeconfig=str(self.kubeconfig),
-                         node_image=built["node"], database_image=built["database"], **db_result["info"])
+                         node_image=built["cluster_node"], database_image=built["database"], **db_result["info"])
         timings["total"] = time.monotonic() - started
         return timings
 
