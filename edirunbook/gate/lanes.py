@@ -86,6 +86,8 @@ def child_argv(args: argparse.Namespace, target: Target, env_name: str, lane: in
             "--shard", f"{lane}/{lanes}", "--tags", args.tags, "--report-dir", str(report_dir(lane, report_root))]
     if args.source:
         argv += ["--source", str(args.source)]
+    for runbook in args.runbook:
+        argv += ["--runbook", str(runbook)]
     if args.keep:
         argv.append("--keep")
     return argv

@@ -90,11 +90,12 @@ def test_one_lane_is_the_plain_gate() -> None:
 
 
 def test_each_lane_runs_its_shard_with_its_own_records_and_reports(tmp_path: Path) -> None:
-    args = argparse.Namespace(tags="not @slow", source=None, keep=True)
+    args = argparse.Namespace(tags="not @slow", source=None, keep=True, runbook=[Path("seed.md")])
     target = argparse.Namespace(name="reference")
     argv = lanes.child_argv(args, target, "kind", 2, 3, tmp_path)  # type: ignore[arg-type]
     assert argv[1:] == ["-m", "edirunbook", "gate", "run", "--target", "reference", "--env", "kind", "--shard",
-                        "2/3", "--tags", "not @slow", "--report-dir", str(tmp_path / "lanes" / "2"), "--keep"]
+                        "2/3", "--tags", "not @slow", "--report-dir", str(tmp_path / "lanes" / "2"),
+                        "--runbook", "seed.md", "--keep"]
     first = lanes.child_environ(1, 3, {"EDIRUNBOOK_STATE": str(tmp_path)})
     second = lanes.child_environ(2, 3, {"EDIRUNBOOK_STATE": str(tmp_path)})
     assert (first[config.LANE_VARIABLE], first["EDIRUNBOOK_STATE"]) == ("1/3", str(tmp_path))
