@@ -110,17 +110,20 @@ def test_kept_lanes_are_those_with_records(tmp_path: Path) -> None:
     assert lanes.kept_lanes(tmp_path) == [(3, tmp_path / "lanes" / "3")]
 
 
-def test_lanes_run_at_once_and_every_line_says_its_lane(capsys: pytest.CaptureFixture[str]) -> None:
-    script = ("import sys, time\n"
-              "lane = sys.argv[1]\n"
+def test_lanes_run_at_once_and_every_line_says_its_lane(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # each lane ends only once both have started (a marker file each, waited for with a deadline): they run at once
+    script = ("import pathlib, sys, time\n"
+              "lane, folder = sys.argv[1], pathlib.Path(sys.argv[2])\n"
               "print(f'started {lane}', flush=True)\n"
-              "time.sleep(0.3)\n"  # both have started before either ends: they run at once
-              "print(f'ended {lane}')\n"
+              "(folder / lane).touch()\n"
+              "deadline = time.monotonic() + 30\n"
+              "while not all((folder / name).exists() for name in ('1', '2')) and time.monotonic() < deadline:\n"
+              "    time.sleep(0.01)\n"
+              "print(f'ended {lane}' if time.monotonic() < deadline else 'ran alone')\n"
               "sys.stdout.write('no newline')\n"
               "sys.exit(int(lane))\n")
-    codes = lanes.run_lanes([[sys.executable, "-c", script, str(lane)] for lane in (1, 2)], [{}, {}])
+    codes = lanes.run_lanes([[sys.executable, "-c", script, str(lane), str(tmp_path)] for lane in (1, 2)], [{}, {}])
     out = capsys.readouterr().out.splitlines()
     assert codes == [1, 2]
     assert sorted(out) == sorted(["[lane 1] started 1", "[lane 1] ended 1", "[lane 1] no newline",
                                   "[lane 2] started 2", "[lane 2] ended 2", "[lane 2] no newline"])
-    assert {out[0], out[1]} == {"[lane 1] started 1", "[lane 2] started 2"}
