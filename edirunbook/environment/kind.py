@@ -31,10 +31,10 @@ class KindEnvironment:
         """`state`: the folder of its records (default: this process's, paths.state_dir()); another lane's
         (LANES=n) to take that one down."""
         self.config = config
-        state = state or paths.state_dir()
-        self.state_file = state / "environment.json"
-        self.kubeconfig = state / "kubeconfig"
-        self.sysctl_record = state / "host-sysctls.json"
+        self.state = state or paths.state_dir()
+        self.state_file = self.state / "environment.json"
+        self.kubeconfig = self.state / "kubeconfig"
+        self.sysctl_record = self.state / "host-sysctls.json"
 
     # ---- helpers -------------------------------------------------------------------------
     def _env(self, docker: Docker) -> dict[str, str]:
@@ -58,7 +58,7 @@ class KindEnvironment:
                   "OBJECT_STORE_PORT": str(self.config.object_store_port)}
         for key, value in values.items():
             text = text.replace("${" + key + "}", value)
-        out = paths.state_dir() / "kind-cluster.yaml"
+        out = self.state / "kind-cluster.yaml"
         out.write_text(text)
         return out
 
@@ -184,12 +184,12 @@ class KindEnvironment:
             raise SetupError("The kind environment changes host routes and kernel settings, which needs root. "
                              "Run `sudo make env-up`.")
         if not env_config.in_lanes():  # else the lanes' coordinator did, for all of them
-            self.prepare_host_routes()
+            self.prepare_host_settings()
         networks = docker.run("network", "ls", "--format", "{{.Name}}").stdout.split()
         if self.config.network not in networks:
             docker.run("network", "create", "--label", images.OWNER_LABEL, self.config.network)
 
-    def prepare_host_routes(self) -> None:
+    def prepare_host_settings(self) -> None:
         """The host's kernel settings recorded (restored by `down`), the blackhole routes for the cluster ranges."""
         hostprep.record_sysctls(self.sysctl_record)
         hostprep.add_blackholes()
