@@ -18,7 +18,7 @@ PYTEST := $(VENV)/bin/pytest
 TARGET ?= reference
 SOURCE ?=
 export TARGET
-# `make verify` and `make gate`: up with TARGET, the smoke checks, the scenarios (TAGS, SHARD=i/n), coverage of
+# `make verify` and `make gate`: up with TARGET, the smoke checks, the scenarios (TAGS, LANES=n or SHARD=i/n), coverage of
 # docs/runbook.md (and RUNBOOK=... when given), reports/gate.md, down unless KEEP=1 (edirunbook/gate/run.py).
 GATE = $(SUITE) gate run --target "$(TARGET)" $(if $(SOURCE),--source "$(SOURCE)") $(if $(SHARD),--shard "$(SHARD)",--lanes "$(LANES)") \
   --tags "$(TAGS)" $(if $(filter-out docs/runbook.md,$(RUNBOOK)),--runbook "$(RUNBOOK)") $(if $(KEEP),--keep)
@@ -84,7 +84,7 @@ coverage: $(VENV)/.installed ## runbook coverage and drift: make coverage RUNBOO
 steps: $(VENV)/.installed ## write the step catalogue docs/steps.md from steps/ (checked by make unit)
 	$(SUITE) steps
 
-verify: $(VENV)/.installed ## the main job: the gate on TARGET (default: reference), every docs/runbook.md command run (TAGS=..., SHARD=1/3, KEEP=1)
+verify: $(VENV)/.installed ## the main job: the gate on TARGET (default: reference), every docs/runbook.md command run, in 3 lanes (TAGS=..., LANES=1, SHARD=1/3, KEEP=1)
 	$(GATE) --min-coverage 100
 
 gate: $(VENV)/.installed ## the release gate: make gate TARGET=name SOURCE=checkout [SHARD=i/n]; reports/gate.md, exit 1 when red
