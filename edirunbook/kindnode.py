@@ -115,7 +115,7 @@ def with_images(docker: Docker, node: str, refs: list[str]) -> str:
     control-plane images are; returns its ref. A cluster made from it has them from the start: `kind load` finds
     each one present and skips it, instead of every cluster (each lane of LANES=n) saving and importing them anew.
     Keyed by the node image and each image's ID; the one it replaces is removed (unless a container uses it)."""
-    ids = [docker.run("image", "inspect", "--format", "{{.Id}}", image).stdout.strip() for image in refs]
+    ids = docker.run("image", "inspect", "--format", "{{.Id}}", *refs).stdout.split()  # one line per image, in order
     key = images.content_hash(node, *sorted(f"{image}@{image_id}" for image, image_id in zip(refs, ids, strict=True)))
     ref = f"{PRELOADED}:{versions.KUBERNETES}-{key}"
     if images.exists(docker, ref):

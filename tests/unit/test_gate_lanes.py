@@ -111,15 +111,16 @@ def test_kept_lanes_are_those_with_records(tmp_path: Path) -> None:
 
 
 def test_lanes_run_at_once_and_every_line_says_its_lane(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # each lane ends only once both have started (a marker file each, waited for with a deadline): they run at once
-    script = ("import pathlib, sys, time\n"
+    # each lane ends only once both have started (a marker file each, waited for with the suite's wait_for): they run
+    # at once; a lane that ran alone would end in WaitTimeout, not with its exit code
+    script = ("import pathlib, sys\n"
+              "from edirunbook.waiting import Observation, wait_for\n"
               "lane, folder = sys.argv[1], pathlib.Path(sys.argv[2])\n"
               "print(f'started {lane}', flush=True)\n"
               "(folder / lane).touch()\n"
-              "deadline = time.monotonic() + 30\n"
-              "while not all((folder / name).exists() for name in ('1', '2')) and time.monotonic() < deadline:\n"
-              "    time.sleep(0.01)\n"
-              "print(f'ended {lane}' if time.monotonic() < deadline else 'ran alone')\n"
+              "wait_for('both lanes started', lambda: Observation(all((folder / n).exists() for n in '12'),\n"
+              "         str(sorted(p.name for p in folder.iterdir()))), timeout=30, interval=0.01)\n"
+              "print(f'ended {lane}')\n"
               "sys.stdout.write('no newline')\n"
               "sys.exit(int(lane))\n")
     codes = lanes.run_lanes([[sys.executable, "-c", script, str(lane), str(tmp_path)] for lane in (1, 2)], [{}, {}])
