@@ -419,8 +419,9 @@ def prepare_host(script: Script, layout: Layout) -> None:
     """Blackholes for staging's ranges, the kubelet sysctls recorded, the shared volumes on the host."""
     from edirunbook.environment import hostprep
 
-    script.say(f"host kernel settings kubelet changes ({', '.join(hostprep.KUBELET_SYSCTLS)}), as they are now: "
-               f"{shown(layout.sysctls)} (`down` restores them)")
+    script.say(f"host kernel settings kubelet changes ({', '.join(hostprep.KUBELET_SYSCTLS)}), as they were before "
+               f"any cluster of ours: {shown(layout.sysctls)} and {hostprep.SHARED_RECORD} (the last of our clusters "
+               "to go down restores them)")
     hostprep.record_sysctls(layout.sysctls)
     existing = script.probe("ip", "route", "show", "type", "blackhole").stdout
     for cidr in BLACKHOLES:
@@ -602,8 +603,9 @@ def down(*, stop_daemon: bool = True) -> None:
         if cidr in existing:
             script.run("ip", "route", "del", "blackhole", cidr, check=False)
     if layout.sysctls.exists():
-        script.say(f"host kernel settings back as {shown(layout.sysctls)} recorded them")
-        hostprep.restore_sysctls(layout.sysctls)
+        others = hostprep.restore_sysctls(layout.sysctls)
+        script.say(f"host kernel settings kept as they are: other clusters of ours still run ({', '.join(others)})"
+                   if others else f"host kernel settings back as {shown(layout.sysctls)} recorded them")
     if layout.root.exists():
         if mounted(layout.data_volume):
             raise EnvironmentNotReady(f"{layout.data_volume} is still mounted (busy?), so {layout.root} was kept: "
