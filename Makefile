@@ -93,7 +93,7 @@ gate: $(VENV)/.installed ## the release gate: make gate TARGET=name SOURCE=check
 gameday: $(VENV)/.installed ## game day on a live cluster: make gameday ENV=staging CONTEXT=ctx [MODE=dry-run | MODE=gameday CONFIRM=ctx] [TAGS=...]
 	$(SUITE) gameday --env "$(ENV)"
 
-.PHONY: staging-up staging-down gameday-proof
+.PHONY: staging-up staging-down gameday-proof gameday-proof-beside
 staging-up: $(VENV)/.installed ## the game days' "staging": a second kind cluster (bots-staging) + database, reference deployment applied with kubectl apply -k
 	$(SUITE) staging up
 
@@ -111,7 +111,15 @@ integration: $(VENV)/.installed ## image tests (MariaDB, Bots EDI) against the D
 	EDIRUNBOOK_BASE_IMAGE=$$($(SUITE) env base-image) DOCKER_HOST=$$($(SUITE) env docker-host) \
 	  $(PYTEST) tests/integration -q -p no:edirunbook.report
 
-test: lint ci-lint unit manifest-lint integration verify gameday-proof ## everything CI runs: lint, CI examples lint, unit tests, manifest lint, the image tests, verify, then the game day on a staging cluster
+test: lint ci-lint unit manifest-lint integration ## everything CI runs: lint, CI examples lint, unit tests, manifest lint, the image tests, then verify and the game-day proof side by side
+	$(SUITE) env build
+	$(MAKE) --no-print-directory -j2 verify gameday-proof-beside
+
+# `make test`'s game-day proof, run beside `make verify` once every image is built: the lanes leave a core idle while
+# their clusters come up, and the staging cluster is a cluster of its own (its own ranges, ports and network; the
+# host's kernel settings are restored by the last cluster to go down). Its lines are marked [gameday].
+gameday-proof-beside: $(VENV)/.installed
+	@set -o pipefail; PYTHONUNBUFFERED=1 $(MAKE) --no-print-directory gameday-proof 2>&1 | sed -u 's/^/[gameday] /'
 
 bench: $(VENV)/.installed ## speed figures: warm env-up vs a bare kind create cluster
 	$(SUITE) env bench

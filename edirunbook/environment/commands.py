@@ -15,7 +15,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--env", default=None, help="environment name (default: $ENV or kind)")
     actions = parser.add_subparsers(dest="action", required=True)
     for name, func, text in (
-        ("build", build, "build or fetch every image and tool the environment needs (cached)"),
+        ("build", build, "build or fetch every image and tool the environment needs, the target's app image "
+                          "included (cached)"),
         ("up", up, "bring the environment up and deploy Bots EDI (idempotent)"),
         ("deploy", deploy, "build, load and apply the Bots EDI deployment; wait until Ready"),
         ("down", down, "remove the cluster and database, restore the host, stop the suite's own dockerd"),
@@ -43,9 +44,10 @@ def _environment(args: argparse.Namespace) -> Any:
 
 
 def build(args: argparse.Namespace) -> int:
+    from edirunbook import target as targets
     from edirunbook.docker import daemon
 
-    built = _environment(args).build(daemon.ensure())
+    built = _environment(args).build_all(daemon.ensure(), targets.load())
     for role, ref in built.items():
         print(f"{role}: {ref}")
     return 0

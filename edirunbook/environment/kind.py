@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edirunbook import addons, cluster, gobuild, images, ingress, kindnode, paths, versions
 from edirunbook.docker import daemon
@@ -24,6 +24,9 @@ from edirunbook.environment.credentials import Credentials
 from edirunbook.errors import CommandFailed, EnvironmentNotReady, SetupError
 from edirunbook.process import note, run, step
 from edirunbook.waiting import Observation, wait_for
+
+if TYPE_CHECKING:
+    from edirunbook.target import Target
 
 
 class KindEnvironment:
@@ -94,6 +97,13 @@ class KindEnvironment:
         built["cluster_node"] = kindnode.with_images(docker, built["node"],
                                                      [built[image] for image in addons.image_repositories()])
         return built
+
+    def build_all(self, docker: Docker, target: Target) -> dict[str, str]:
+        """`build`, the target's app image and the smoke checks' image: everything `up`, the deployment and the
+        staging cluster use, so runs that start together afterwards (the lanes, the game-day proof) build nothing."""
+        from edirunbook.environment import deploy, smoke
+
+        return {**self.build(docker), "app": deploy.app_image(docker, target), "smoke": smoke.smoke_image(docker)}
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def up(self) -> dict[str, float]:
@@ -206,7 +216,8 @@ class KindEnvironment:
         config = re.sub(r"hostPort: (\d+)", lambda m: f"hostPort: {int(m.group(1)) + 1}", config)
         path = paths.state_dir() / "kind-bare.yaml"
         path.write_text(config)
-        hostprep.record_sysctls(self.sysctl_record)
+        bench_record = self.state / "host-sysctls-bench.json"  # its own hold: the environment's stays
+        hostprep.record_sysctls(bench_record)
         started = time.monotonic()
         try:
             self.kind(docker, "create", "cluster", "--name", name, "--image", node_image, "--config", str(path),
@@ -216,7 +227,7 @@ class KindEnvironment:
             self.kind(docker, "delete", "cluster", "--name", name, "--kubeconfig",
                       str(paths.state_dir() / "kubeconfig-bare"))
             path.unlink(missing_ok=True)
-            hostprep.restore_sysctls(self.sysctl_record)
+            hostprep.restore_sysctls(bench_record)
 
     def _unstick_api_connections(self, docker: Docker) -> None:
         """Let pods that dialled the API's ClusterIP before kube-proxy's rules existed connect now.

@@ -133,15 +133,12 @@ def prepare(env_config_: env_config.EnvConfig, target: Target) -> None:
     """Every image and tool the lanes need, built once here (a cold build included), and the host prepared once
     for all the lanes (the first lane's environment records the kernel settings)."""
     from edirunbook.docker import daemon
-    from edirunbook.environment import deploy, smoke
     from edirunbook.environment.kind import KindEnvironment
 
     env = KindEnvironment(env_config_)
     docker = daemon.ensure().activate()
     with step("building or finding every image the lanes use (once, before they start)"):
-        env.build(docker)
-        deploy.app_image(docker, target)
-        smoke.smoke_image(docker)
+        env.build_all(docker, target)
     env.prepare_host(docker)  # not in a lane: the routes and the kernel settings' record too
 
 
