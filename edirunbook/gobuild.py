@@ -56,26 +56,27 @@ def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[
     tag_flags = ["-tags", ",".join(tags)] if tags else []
     key = images.content_hash(*( [module] if module else []), go_version(), ldflags, *targets, *extra, *tag_flags)
     out = paths.cache_dir() / "go" / f"{name}-{key}"
-    if all((out / o).exists() for o in outputs):
+    with paths.cache_lock(f"go-{name}-{key}"):
+        if all((out / o).exists() for o in outputs):
+            return GoOutput(out, key)
+        tmp = out.with_name(out.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        log = images.build_log(f"go-{name}")
+        with step(f"compiling {name} ({', '.join(outputs)}) from Go module sources; log {log}"):
+            try:
+                if install:
+                    run(["go", "install", "-ldflags", ldflags, *targets], env={**go_env(), "GOBIN": str(tmp)},
+                        log=log, timeout=3600)
+                else:
+                    flags = prepare() if prepare else []
+                    run(["go", "build", *flags, *tag_flags, "-ldflags", ldflags, "-o", f"{tmp}/", *targets],
+                        env=go_env(), cwd=module, log=log, timeout=3600)
+            except CommandFailed as error:
+                raise BuildError(f"compiling {name} failed; full log in {log}\n{error}") from None
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)
         return GoOutput(out, key)
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    log = images.build_log(f"go-{name}")
-    with step(f"compiling {name} ({', '.join(outputs)}) from Go module sources; log {log}"):
-        try:
-            if install:
-                run(["go", "install", "-ldflags", ldflags, *targets], env={**go_env(), "GOBIN": str(tmp)},
-                    log=log, timeout=3600)
-            else:
-                flags = prepare() if prepare else []
-                run(["go", "build", *flags, *tag_flags, "-ldflags", ldflags, "-o", f"{tmp}/", *targets], env=go_env(),
-                    cwd=module, log=log, timeout=3600)
-        except CommandFailed as error:
-            raise BuildError(f"compiling {name} failed; full log in {log}\n{error}") from None
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    return GoOutput(out, key)
 
 
 def _download_in_background(modules: list[Path]) -> threading.Thread:

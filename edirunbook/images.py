@@ -70,27 +70,28 @@ def debian_base(docker: Docker) -> str:
     include = ["ca-certificates"]
     ref = f"edirunbook/debian:{versions.DEBIAN_SUITE}-" + content_hash(
         "debootstrap", "minbase", versions.DEBIAN_SUITE, versions.DEBIAN_MIRROR, *include)
-    if exists(docker, ref):
+    with paths.cache_lock(ref):
+        if exists(docker, ref):
+            return ref
+        if not shutil.which("debootstrap"):
+            apt_install(["debootstrap"])
+        with step(f"building {ref} with debootstrap ({versions.DEBIAN_SUITE}, minbase)"), \
+                tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
+            rootfs = Path(tmp) / "rootfs"
+            log = build_log("debian")
+            try:
+                run(["debootstrap", "--variant=minbase", f"--include={','.join(include)}", versions.DEBIAN_SUITE,
+                     str(rootfs), versions.DEBIAN_MIRROR], log=log, timeout=1800)
+            except CommandFailed as error:
+                raise BuildError(f"debootstrap failed; full log in {log}\n{error}") from None
+            for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+                for item in (rootfs / cache).glob("*"):
+                    if item.is_file():
+                        item.unlink()
+            run(["tar", "-C", str(rootfs), "-c", "-f", str(Path(tmp) / "rootfs.tar"), "."])
+            docker.run("import", "--change", f"LABEL {OWNER_LABEL}", "--change", 'CMD ["/bin/bash"]',
+                       str(Path(tmp) / "rootfs.tar"), ref, timeout=600)
         return ref
-    if not shutil.which("debootstrap"):
-        apt_install(["debootstrap"])
-    with step(f"building {ref} with debootstrap ({versions.DEBIAN_SUITE}, minbase)"), \
-            tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
-        rootfs = Path(tmp) / "rootfs"
-        log = build_log("debian")
-        try:
-            run(["debootstrap", "--variant=minbase", f"--include={','.join(include)}", versions.DEBIAN_SUITE,
-                 str(rootfs), versions.DEBIAN_MIRROR], log=log, timeout=1800)
-        except CommandFailed as error:
-            raise BuildError(f"debootstrap failed; full log in {log}\n{error}") from None
-        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for item in (rootfs / cache).glob("*"):
-                if item.is_file():
-                    item.unlink()
-        run(["tar", "-C", str(rootfs), "-c", "-f", str(Path(tmp) / "rootfs.tar"), "."])
-        docker.run("import", "--change", f"LABEL {OWNER_LABEL}", "--change", 'CMD ["/bin/bash"]',
-                   str(Path(tmp) / "rootfs.tar"), ref, timeout=600)
-    return ref
 
 
 LOCAL_CA_DIR = Path("/usr/local/share/ca-certificates")
@@ -114,12 +115,13 @@ def recipe(docker: Docker, name: str, base: str, *, extra: Iterable[str] = (), c
     context = context or paths.IMAGES_DIR / name
     more = dict(args or {})
     ref = f"edirunbook/{name}:" + content_hash(context, base, *extra, *(f"{k}={v}" for k, v in sorted(more.items())))
-    if not exists(docker, ref):
-        build_args = {"BASE_IMAGE": base, **more}
-        if "ARG EXTRA_CA_CERTS" in (context / "Dockerfile").read_text():
-            build_args["EXTRA_CA_CERTS"] = local_ca_certificates()
-        with step(f"building {ref} from {paths.shown(context)}"):
-            docker_build(docker, context, ref, build_args=build_args, name=name)
+    with paths.cache_lock(ref):
+        if not exists(docker, ref):
+            build_args = {"BASE_IMAGE": base, **more}
+            if "ARG EXTRA_CA_CERTS" in (context / "Dockerfile").read_text():
+                build_args["EXTRA_CA_CERTS"] = local_ca_certificates()
+            with step(f"building {ref} from {paths.shown(context)}"):
+                docker_build(docker, context, ref, build_args=build_args, name=name)
     return ref
 
 
@@ -129,17 +131,18 @@ def scratch_image(docker: Docker, binary: Path, key: str, ref: str, *, beside: t
     more static binaries, each (file, directory in the image): an add-on's plugins."""
     name = binary.name
     cached = f"edirunbook/{name}:{content_hash('scratch', key, ref, *(f'{f.name}>{d}' for f, d in beside))}"
-    if not exists(docker, cached):
-        with tempfile.TemporaryDirectory() as tmp:
-            copies = [f"COPY {name} /usr/local/bin/{name}"]
-            for number, (extra, directory) in enumerate(beside):
-                (Path(tmp) / str(number)).mkdir()
-                shutil.copy2(extra, Path(tmp) / str(number) / extra.name)
-                copies.append(f"COPY {number}/{extra.name} {directory.rstrip('/')}/{extra.name}")
-            shutil.copy2(binary, Path(tmp) / name)
-            (Path(tmp) / "Dockerfile").write_text(
-                "FROM scratch\n" + "".join(f"{line}\n" for line in copies) +
-                "ENV PATH=/usr/local/bin:/usr/bin:/bin\n"
-                f'ENTRYPOINT ["/usr/local/bin/{name}"]\n')
-            docker_build(docker, Path(tmp), cached, name=name)
+    with paths.cache_lock(cached):
+        if not exists(docker, cached):
+            with tempfile.TemporaryDirectory() as tmp:
+                copies = [f"COPY {name} /usr/local/bin/{name}"]
+                for number, (extra, directory) in enumerate(beside):
+                    (Path(tmp) / str(number)).mkdir()
+                    shutil.copy2(extra, Path(tmp) / str(number) / extra.name)
+                    copies.append(f"COPY {number}/{extra.name} {directory.rstrip('/')}/{extra.name}")
+                shutil.copy2(binary, Path(tmp) / name)
+                (Path(tmp) / "Dockerfile").write_text(
+                    "FROM scratch\n" + "".join(f"{line}\n" for line in copies) +
+                    "ENV PATH=/usr/local/bin:/usr/bin:/bin\n"
+                    f'ENTRYPOINT ["/usr/local/bin/{name}"]\n')
+                docker_build(docker, Path(tmp), cached, name=name)
     tag(docker, cached, ref)

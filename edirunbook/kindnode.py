@@ -39,11 +39,12 @@ def control_plane_images(docker: Docker, base: str) -> tuple[list[str], str]:
             refs.append(ref)
         proxy_ref = f"{REGISTRY}/kube-proxy:{versions.KUBERNETES}"
         cached = f"edirunbook/kube-proxy:{images.content_hash(RECIPES / 'kube-proxy', kube.key, base)}"
-        if not images.exists(docker, cached):
-            with tempfile.TemporaryDirectory() as tmp:
-                shutil.copy2(RECIPES / "kube-proxy" / "Dockerfile", Path(tmp) / "Dockerfile")
-                shutil.copy2(kube / "kube-proxy", Path(tmp) / "kube-proxy")
-                images.docker_build(docker, Path(tmp), cached, build_args={"BASE_IMAGE": base}, name="kube-proxy")
+        with paths.cache_lock(cached):
+            if not images.exists(docker, cached):
+                with tempfile.TemporaryDirectory() as tmp:
+                    shutil.copy2(RECIPES / "kube-proxy" / "Dockerfile", Path(tmp) / "Dockerfile")
+                    shutil.copy2(kube / "kube-proxy", Path(tmp) / "kube-proxy")
+                    images.docker_build(docker, Path(tmp), cached, build_args={"BASE_IMAGE": base}, name="kube-proxy")
         images.tag(docker, cached, proxy_ref)
         refs.append(proxy_ref)
         for name, ref in (("etcd", f"{REGISTRY}/etcd:{versions.ETCD_IMAGE_TAG}"),
@@ -64,17 +65,18 @@ def kind_base(docker: Docker, base: str) -> str:
     recipe = RECIPES / "base"
     kind_files = kind_module_dir() / "images" / "base" / "files"
     ref = f"edirunbook/kind-base:{images.content_hash(recipe, kind_files, base, versions.KIND)}"
-    if images.exists(docker, ref):
+    with paths.cache_lock(ref):
+        if images.exists(docker, ref):
+            return ref
+        with step(f"building {ref} (Debian + containerd + kind {versions.KIND} node files)"), \
+                tempfile.TemporaryDirectory() as tmp:
+            context = Path(tmp)
+            shutil.copy2(recipe / "Dockerfile", context / "Dockerfile")
+            shutil.copytree(kind_files, context / "kind-files")
+            for item in (context / "kind-files").rglob("*"):
+                item.chmod(0o755 if item.is_dir() else 0o644)
+            images.docker_build(docker, context, ref, build_args={"BASE_IMAGE": base}, name="kind-base")
         return ref
-    with step(f"building {ref} (Debian + containerd + kind {versions.KIND} node files)"), \
-            tempfile.TemporaryDirectory() as tmp:
-        context = Path(tmp)
-        shutil.copy2(recipe / "Dockerfile", context / "Dockerfile")
-        shutil.copytree(kind_files, context / "kind-files")
-        for item in (context / "kind-files").rglob("*"):
-            item.chmod(0o755 if item.is_dir() else 0o644)
-        images.docker_build(docker, context, ref, build_args={"BASE_IMAGE": base}, name="kind-base")
-    return ref
 
 
 def node_image(docker: Docker) -> str:
@@ -87,24 +89,25 @@ def node_image(docker: Docker) -> str:
     node_recipe = RECIPES / "node"
     key = images.content_hash(node_recipe, kind_base_ref, components_key, kube.key, crictl.parent.name)
     ref = f"edirunbook/kind-node:{versions.KUBERNETES}-{key}"
-    if images.exists(docker, ref):
+    with paths.cache_lock(ref):
+        if images.exists(docker, ref):
+            return ref
+        with step(f"assembling node image {ref}"), tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
+            context = Path(tmp) / "context"
+            shutil.copytree(node_recipe, context)
+            (context / "bin").mkdir()
+            for name in ("kubelet", "kubeadm", "kubectl"):
+                shutil.copy2(kube / name, context / "bin" / name)
+            shutil.copy2(crictl, context / "bin" / "crictl")
+            (context / "version").write_text(versions.KUBERNETES + "\n")
+            stage = f"edirunbook/kind-node-stage:{key}"
+            images.docker_build(docker, context, stage, build_args={"KIND_BASE": kind_base_ref,
+                                                                     "PAUSE_IMAGE": pause_ref()}, name="kind-node")
+            archive = Path(tmp) / "images.tar"
+            docker.run("save", "-o", str(archive), *component_refs, timeout=600)
+            _import_and_commit(docker, stage, archive, ref)
+            docker.run("rmi", stage, check=False)
         return ref
-    with step(f"assembling node image {ref}"), tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
-        context = Path(tmp) / "context"
-        shutil.copytree(node_recipe, context)
-        (context / "bin").mkdir()
-        for name in ("kubelet", "kubeadm", "kubectl"):
-            shutil.copy2(kube / name, context / "bin" / name)
-        shutil.copy2(crictl, context / "bin" / "crictl")
-        (context / "version").write_text(versions.KUBERNETES + "\n")
-        stage = f"edirunbook/kind-node-stage:{key}"
-        images.docker_build(docker, context, stage, build_args={"KIND_BASE": kind_base_ref,
-                                                                 "PAUSE_IMAGE": pause_ref()}, name="kind-node")
-        archive = Path(tmp) / "images.tar"
-        docker.run("save", "-o", str(archive), *component_refs, timeout=600)
-        _import_and_commit(docker, stage, archive, ref)
-        docker.run("rmi", stage, check=False)
-    return ref
 
 
 PRELOADED = "edirunbook/kind-node-preloaded"
@@ -118,18 +121,19 @@ def with_images(docker: Docker, node: str, refs: list[str]) -> str:
     ids = docker.run("image", "inspect", "--format", "{{.Id}}", *refs).stdout.split()  # one line per image, in order
     key = images.content_hash(node, *sorted(f"{image}@{image_id}" for image, image_id in zip(refs, ids, strict=True)))
     ref = f"{PRELOADED}:{versions.KUBERNETES}-{key}"
-    if images.exists(docker, ref):
+    with paths.cache_lock(ref):
+        if images.exists(docker, ref):
+            return ref
+        with step(f"assembling {ref}: the node image with the add-ons' {len(refs)} images in its containerd"), \
+                tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
+            archive = Path(tmp) / "images.tar"
+            docker.run("save", "-o", str(archive), *refs, timeout=900)
+            _import_and_commit(docker, node, archive, ref)
+        older = docker.run("image", "ls", "--format", "{{.Repository}}:{{.Tag}}", PRELOADED).stdout.split()
+        for old in older:
+            if old != ref:  # in use by a cluster: docker refuses, and it stays until that cluster is gone
+                docker.run("rmi", old, check=False)
         return ref
-    with step(f"assembling {ref}: the node image with the add-ons' {len(refs)} images in its containerd"), \
-            tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
-        archive = Path(tmp) / "images.tar"
-        docker.run("save", "-o", str(archive), *refs, timeout=900)
-        _import_and_commit(docker, node, archive, ref)
-    older = docker.run("image", "ls", "--format", "{{.Repository}}:{{.Tag}}", PRELOADED).stdout.split()
-    for old in older:
-        if old != ref:  # in use by a cluster: docker refuses, and it stays until that cluster is gone
-            docker.run("rmi", old, check=False)
-    return ref
 
 
 IMPORT_SCRIPT = """

@@ -1,7 +1,11 @@
 """Where things live: the checkout, the per-checkout state, the machine-wide build cache."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -16,6 +20,18 @@ def cache_dir() -> Path:
     path = base if explicit else base / "edirunbook"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def cache_lock(entry: str) -> Iterator[None]:
+    """Held while one cache entry (a compiled module, an image) is checked and made: another thread or process making
+    the same entry at once waits, then finds it made (`make test` builds the images while its unit tests need
+    kubectl; two checkouts share the cache)."""
+    directory = cache_dir() / "locks"
+    directory.mkdir(exist_ok=True)
+    with open(directory / (re.sub(r"[^A-Za-z0-9_.-]+", "_", entry)[-200:] + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def state_dir() -> Path:

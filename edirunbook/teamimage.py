@@ -49,13 +49,14 @@ def build(docker: Docker, *, context: Path, dockerfile: Path, build_args: Mappin
                  *(f"base:{image}={image_id}" for image, image_id in ids.items())):
         digest.update(part.encode() + b"\0")
     ref = f"edirunbook/target-{name}:{digest.hexdigest()[:HASH_LENGTH]}"
-    if images.exists(docker, ref):
-        note(f"{ref} is up to date (context, Dockerfile, build args and base images unchanged)")
+    with paths.cache_lock(ref):
+        if images.exists(docker, ref):
+            note(f"{ref} is up to date (context, Dockerfile, build args and base images unchanged)")
+            return ref
+        with step(f"building {ref} from {dockerfile} (context {context})"):
+            images.docker_build(docker, context, ref, build_args=build_args, dockerfile=dockerfile,
+                                name=f"target-{name}")
         return ref
-    with step(f"building {ref} from {dockerfile} (context {context})"):
-        images.docker_build(docker, context, ref, build_args=build_args, dockerfile=dockerfile,
-                            name=f"target-{name}")
-    return ref
 
 
 def image_digest(docker: Docker, ref: str) -> str:

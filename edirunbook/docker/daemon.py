@@ -118,9 +118,14 @@ def ensure() -> Docker:
             f"{reason} The suite can start its own daemon only as root. Either start Docker "
             "(`sudo systemctl start docker`, or Docker Desktop) and make sure `docker ps` works for you, "
             "or run `sudo make env-up`.")
-    check_disk_space()
-    install_docker()
-    return start()
+    with paths.cache_lock("dockerd"):  # `make test` starts its image build and its image tests at once
+        try:
+            return connect()  # the other one started it meanwhile
+        except SetupError:
+            pass
+        check_disk_space()
+        install_docker()
+        return start()
 
 
 def check_disk_space(minimum_gib: int = MIN_FREE_GIB) -> None:
