@@ -93,7 +93,7 @@ gate: $(VENV)/.installed ## the release gate: make gate TARGET=name SOURCE=check
 gameday: $(VENV)/.installed ## game day on a live cluster: make gameday ENV=staging CONTEXT=ctx [MODE=dry-run | MODE=gameday CONFIRM=ctx] [TAGS=...]
 	$(SUITE) gameday --env "$(ENV)"
 
-.PHONY: staging-up staging-down gameday-proof gameday-proof-beside
+.PHONY: staging-up staging-down gameday-proof gameday-proof-beside test-checks test-images
 staging-up: $(VENV)/.installed ## the game days' "staging": a second kind cluster (bots-staging) + database, reference deployment applied with kubectl apply -k
 	$(SUITE) staging up
 
@@ -111,13 +111,24 @@ integration: $(VENV)/.installed ## image tests (MariaDB, Bots EDI) against the D
 	EDIRUNBOOK_BASE_IMAGE=$$($(SUITE) env base-image) DOCKER_HOST=$$($(SUITE) env docker-host) \
 	  $(PYTEST) tests/integration -q -p no:edirunbook.report
 
-test: lint ci-lint unit manifest-lint integration ## everything CI runs: lint, CI examples lint, unit tests, manifest lint, the image tests, then verify and the game-day proof side by side
-	$(SUITE) env build
+test: $(VENV)/.installed ## everything CI runs: lint, CI examples lint, unit tests, manifest lint and image tests while the images build; then verify and the game-day proof side by side
+	@$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory -j2 test-checks test-images
 	$(MAKE) --no-print-directory -j2 verify gameday-proof-beside
 
-# `make test`'s game-day proof, run beside `make verify` once every image is built: the lanes leave a core idle while
-# their clusters come up, and the staging cluster is a cluster of its own (its own ranges, ports and network; the
-# host's kernel settings are restored by the last cluster to go down). Its lines are marked [gameday].
+# `make test` in two stages of two jobs each, since a job alone leaves one of two cores idle much of its time.
+# 1. The checks one after the other (lint first alone, so a typo fails in seconds), while every image `make verify`
+#    and the staging cluster use is built (on a cold machine half an hour of compiling; a check that needs one of
+#    them, kubectl say, waits under that entry's cache lock and finds it built). Build lines are marked [images].
+# 2. `make verify` (its lanes) and the game-day proof on its staging cluster, a cluster of its own (own ranges, ports,
+#    network; the host's kernel settings are restored by the last of our clusters to go down). Lines: [gameday].
+# A job that fails fails `make test`, once the job beside it has finished.
+test-checks: $(VENV)/.installed
+	@for check in ci-lint unit manifest-lint integration; do $(MAKE) --no-print-directory $$check || exit; done
+
+test-images: $(VENV)/.installed
+	@set -o pipefail; PYTHONUNBUFFERED=1 $(SUITE) env build 2>&1 | sed -u 's/^/[images] /'
+
 gameday-proof-beside: $(VENV)/.installed
 	@set -o pipefail; PYTHONUNBUFFERED=1 $(MAKE) --no-print-directory gameday-proof 2>&1 | sed -u 's/^/[gameday] /'
 
