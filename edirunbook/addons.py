@@ -16,11 +16,13 @@
 Each add-on is data: its programs are Go main packages, each compiled into a FROM-scratch image; an image of
 Debian packages (DebianImage) is built from its Dockerfile on the suite's Debian base instead. A program's
 recipe, images/addons/<recipe>/go.mod, pins the upstream module (the version shown and the image tag come from
-there; a program of our own states its version); the main packages of one recipe are compiled together and
-cached by the hash of their inputs (gobuild.py, images.py), and environments/kind/addons/<name>/ is the
-kustomization applied. Patches in images/addons/<recipe>/patches/ (zero-context, each saying what it fixes) are
-applied to a copy of the upstream module, which the build uses in its place (`go build -modfile` with a replace
-line): the checked-in go.mod stays as upstream resolves it. Where a kustomization uses upstream's own manifests,
+there; a program of our own states its version); the main packages of one recipe, or of the recipes of one Go
+workspace (images/addons/workspaces/<name>/go.work: one version of every module they share, compiled once), are
+compiled together and cached by the hash of their inputs (gobuild.py, images.py), and
+environments/kind/addons/<name>/ is the kustomization applied. Patches in images/addons/<recipe>/patches/
+(zero-context, each saying what it fixes) are applied to a copy of the upstream module, which the build uses in its
+place (a replace line in the workspace's go.work copy, or `go build -modfile`): the checked-in go.mod stays as
+upstream resolves it. Where a kustomization uses upstream's own manifests,
 `upstream` is linked to the first program's module directory in the Go module cache when it is applied, so no
 upstream text is kept in this repository; the same holds for CRDs, applied server-side from their module
 (cert-manager's are too large for a client-side apply's annotation).
@@ -178,7 +180,8 @@ ADDONS = (
     Addon("velero", "velero", ("velero", "gofakes3"), (
         Program("velero", VELERO, f"{VELERO}/cmd/velero", "edirunbook/velero",
                 plugins=("github.com/vmware-tanzu/velero-plugin-for-aws/velero-plugin-for-aws",),
-                version_variable=f"{VELERO}/pkg/buildinfo.Version", command=True),
+                version_variable=f"{VELERO}/pkg/buildinfo.Version", command=True,
+                build_tags=("edirunbook_s3_only",)),  # no Azure or GCS repository backend: patches/01-*
         Program("velero", "github.com/johannesboyne/gofakes3", "github.com/johannesboyne/gofakes3/cmd/gofakes3",
                 "edirunbook/gofakes3"),
     ), crds=Crds("velero", VELERO, ("config/crd/v1/bases", "config/crd/v2alpha1/bases"))),
@@ -213,8 +216,8 @@ def required_version(go_mod: Path, module: str) -> str:
 def module_dir(go_mod_dir: Path, module: str) -> Path:
     """The upstream module's directory in the Go module cache (downloaded if missing), as go.mod resolves it."""
     try:
-        result = run(["go", "list", "-m", "-json", module], cwd=go_mod_dir, env={"GOFLAGS": "-mod=mod"},
-                     timeout=600)
+        result = run(["go", "list", "-m", "-json", module], cwd=go_mod_dir,
+                     env={"GOFLAGS": "-mod=mod", "GOWORK": "off"}, timeout=600)
     except CommandFailed as error:
         raise BuildError(f"the Go module {module} ({go_mod_dir / 'go.mod'}) could not be resolved:\n{error}") \
             from None
@@ -235,13 +238,28 @@ def image_repositories() -> list[str]:
     return [image for addon in ADDONS for image in addon.images]
 
 
-def build(docker: Docker) -> dict[str, str]:
-    """Every add-on image in the suite's Docker daemon; {image repository: ref}. The main packages of one recipe
-    are compiled together. The tag is the program's version and the hash of its recipe's build inputs, so a
-    rebuilt image changes the Deployment that runs it (and rolls it). The Debian images are built meanwhile."""
-    by_recipe: dict[str, list[Program]] = {}
+def workspace_of(recipe: str) -> Path | None:
+    """The go.work in images/addons/workspaces/ that compiles `recipe` together with other recipes, if one does."""
+    for work in sorted(gobuild.ADDON_WORKSPACES.glob("*/go.work")):
+        if recipe in gobuild.workspace_members(work):
+            return work
+    return None
+
+
+def build_units() -> list[list[Program]]:
+    """The programs compiled together by one `go build`: a workspace's recipes, or one recipe alone."""
+    units: dict[str, list[Program]] = {}
     for program in programs().values():
-        by_recipe.setdefault(program.recipe, []).append(program)
+        work = workspace_of(program.recipe)
+        units.setdefault(f"workspace {work.parent.name}" if work else program.recipe, []).append(program)
+    return list(units.values())
+
+
+def build(docker: Docker) -> dict[str, str]:
+    """Every add-on image in the suite's Docker daemon; {image repository: ref}. The main packages of one recipe,
+    or of the recipes of one workspace, are compiled together. The tag is the program's version and the hash of
+    the build inputs, so a rebuilt image changes the Deployment that runs it (and rolls it). The Debian images are
+    built meanwhile."""
 
     def build_recipe(members: list[Program]) -> dict[str, str]:
         out = compile_recipe(members)
@@ -253,8 +271,8 @@ def build(docker: Docker) -> dict[str, str]:
         return refs
 
     # two at a time: a cold compile leaves one core idle while it loads packages and links. The largest module
-    # graphs (go.sum's size: Traefik's, Velero's) first, so no long compile starts last while the other worker idles
-    recipes = sorted(by_recipe.values(), key=lambda members: -_module_graph_size(members[0].recipe_dir))
+    # graphs (go.sum's size: a workspace's, Velero's) first, so no long compile starts last while the other idles
+    recipes = sorted(build_units(), key=lambda members: -sum(map(_module_graph_size, _recipe_dirs(members))))
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as apt:
         debian = apt.submit(debian_images, docker)  # downloads and unpacks: no core of its own needed
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
@@ -263,16 +281,28 @@ def build(docker: Docker) -> dict[str, str]:
 
 
 def compile_recipe(members: list[Program]) -> gobuild.GoOutput:
-    """The main packages of one recipe's programs compiled together (cached), and their commands linked into
-    <cache>/bin."""
+    """The main packages of one build unit's programs (build_units) compiled together (cached), and their commands
+    linked into <cache>/bin. A workspace's build uses a copy of its go.work (GOWORK) with the patched modules."""
     first = members[0]
     versions = [f"-X {p.version_variable}={p.version}" for p in members if p.version_variable]
-    out = gobuild.module_binaries(first.recipe, first.recipe_dir,
-                                  [pkg for p in members for pkg in (*p.packages, *p.tools)],
-                                  [b for p in members for b in (p.binary, *p.plugin_binaries, *p.tool_binaries)],
-                                  prepare=functools.partial(patched_module_flags, first),
-                                  ldflags=" ".join(["-s -w", *versions]),
-                                  tags=tuple(sorted({tag for p in members for tag in p.build_tags})))
+    packages = [pkg for p in members for pkg in (*p.packages, *p.tools)]
+    binaries = [b for p in members for b in (p.binary, *p.plugin_binaries, *p.tool_binaries)]
+    ldflags, tags = " ".join(["-s -w", *versions]), tuple(sorted({tag for p in members for tag in p.build_tags}))
+    work = workspace_of(first.recipe)
+    if work is None:
+        out = gobuild.module_binaries(first.recipe, first.recipe_dir, packages, binaries,
+                                      prepare=functools.partial(patched_module_flags, first), ldflags=ldflags,
+                                      tags=tags)
+    else:  # from the workspace's folder, a main package of our own is named by its module path
+        packages = [module_path(RECIPES / p.recipe / "go.mod") if pkg == "." else pkg
+                    for p in members for pkg in (*p.packages, *p.tools)]
+        inputs = tuple(_recipe_dirs(members))
+        key = images.content_hash(work.parent, *inputs)
+        generated = paths.cache_dir() / "go" / "work" / f"{work.parent.name}-{key}"
+        out = gobuild.module_binaries(
+            work.parent.name, work.parent, packages, binaries, ldflags=ldflags, tags=tags, inputs=inputs,
+            environ={"GOWORK": str(generated / "go.work")},
+            prepare=lambda: _workspace_prepared(work, members, generated))
     for program in members:
         for name in ([program.binary] if program.command else []) + program.tool_binaries:
             gobuild.link_command(out / name)
@@ -283,8 +313,23 @@ def tool(name: str) -> Path:
     """An add-on's tool (e.g. promtool) on the host, compiled with its recipe if it is not yet."""
     for program in programs().values():
         if name in program.tool_binaries:
-            return compile_recipe([p for p in programs().values() if p.recipe == program.recipe]) / name
+            return compile_recipe(next(unit for unit in build_units() if program in unit)) / name
     raise ConfigError(f"no add-on builds a tool named {name}")
+
+
+def _recipe_dirs(members: list[Program]) -> list[Path]:
+    return [RECIPES / recipe for recipe in sorted({program.recipe for program in members})]
+
+
+def _workspace_prepared(work: Path, members: list[Program], generated: Path) -> list[str]:
+    """The workspace's go.work for this build: upstream modules with patches replaced by patched copies."""
+    shutil.rmtree(generated, ignore_errors=True)
+    upstream: dict[str, Program] = {}  # a recipe's patches are to its first program's module
+    for program in members:
+        upstream.setdefault(program.recipe, program)
+    replaces = {program.module: patched_copy(program) for program in upstream.values() if patches(program)}
+    gobuild.workspace_file(work, generated, replaces)
+    return []
 
 
 def _module_graph_size(recipe_dir: Path) -> int:
@@ -309,6 +354,15 @@ def patched_module_flags(program: Program) -> list[str]:
     """`go build` flags that use a patched copy of the upstream module (none when the recipe has no patches)."""
     if not patches(program):
         return []
+    source = patched_copy(program)
+    modfile = source.parent / "go.mod"
+    modfile.write_text((program.recipe_dir / "go.mod").read_text() + f"\nreplace {program.module} => {source}\n")
+    shutil.copy2(program.recipe_dir / "go.sum", source.parent / "go.sum")
+    return [f"-modfile={modfile}"]
+
+
+def patched_copy(program: Program) -> Path:
+    """A copy of the program's upstream module (as its recipe resolves it) with the recipe's patches applied."""
     work = paths.cache_dir() / "go" / "patched" / f"{program.recipe}-{program.version}"
     shutil.rmtree(work, ignore_errors=True)
     source = work / "module"
@@ -322,10 +376,7 @@ def patched_module_flags(program: Program) -> list[str]:
         except CommandFailed as error:
             raise BuildError(f"the patch {paths.shown(patch)} does not apply to {program.module}@{program.version}: "
                              f"{' '.join(error.output.split())[:300]}") from None
-    modfile = work / "go.mod"
-    modfile.write_text((program.recipe_dir / "go.mod").read_text() + f"\nreplace {program.module} => {source}\n")
-    shutil.copy2(program.recipe_dir / "go.sum", work / "go.sum")
-    return [f"-modfile={modfile}"]
+    return source
 
 
 def rendered_kustomization(addon: Addon, refs: dict[str, str], patches: Sequence[dict[str, Any]] = ()) -> Path:

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +26,8 @@ from edirunbook.process import run, step
 # The small Go modules of the project (go.mod pinning the upstream versions, replace lines included).
 MODULES = paths.IMAGES_DIR / "kind-node"
 ADDON_RECIPES = paths.IMAGES_DIR / "addons"  # the cluster add-ons' modules (addons.py)
+# Go workspaces of add-on recipes compiled together, so a module they share is compiled once (addons.py)
+ADDON_WORKSPACES = ADDON_RECIPES / "workspaces"
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy",
                  "kubelet", "kubeadm", "kubectl")
 
@@ -39,7 +42,8 @@ class GoOutput:
 
 
 def go_env() -> dict[str, str]:
-    return {"CGO_ENABLED": "0", "GOFLAGS": "-trimpath", "GOTOOLCHAIN": "local"}
+    """A workspace only where a build names one (GOWORK): never one the caller's environment happens to set."""
+    return {"CGO_ENABLED": "0", "GOFLAGS": "-trimpath", "GOTOOLCHAIN": "local", "GOWORK": "off"}
 
 
 @functools.cache  # one `go env` per process: every cached binary's key asks for it
@@ -52,9 +56,11 @@ def go_version() -> str:
 
 def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[str], *,
               ldflags: str = "-s -w", install: bool = False, extra: tuple[str, ...] = (),
-              prepare: Callable[[], list[str]] | None = None, tags: tuple[str, ...] = ()) -> GoOutput:
+              prepare: Callable[[], list[str]] | None = None, tags: tuple[str, ...] = (),
+              inputs: tuple[Path, ...] = (), environ: dict[str, str] | None = None) -> GoOutput:
     tag_flags = ["-tags", ",".join(tags)] if tags else []
-    key = images.content_hash(*( [module] if module else []), go_version(), ldflags, *targets, *extra, *tag_flags)
+    key = images.content_hash(*( [module] if module else []), *inputs, go_version(), ldflags, *targets, *extra,
+                              *tag_flags)
     out = paths.cache_dir() / "go" / f"{name}-{key}"
     with paths.cache_lock(f"go-{name}-{key}"):
         if all((out / o).exists() for o in outputs):
@@ -71,7 +77,7 @@ def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[
                 else:
                     flags = prepare() if prepare else []
                     run(["go", "build", *flags, *tag_flags, "-ldflags", ldflags, "-o", f"{tmp}/", *targets],
-                        env=go_env(), cwd=module, log=log, timeout=3600)
+                        env={**go_env(), **(environ or {})}, cwd=module, log=log, timeout=3600)
             except CommandFailed as error:
                 raise BuildError(f"compiling {name} failed; full log in {log}\n{error}") from None
         shutil.rmtree(out, ignore_errors=True)
@@ -80,14 +86,16 @@ def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[
 
 
 def _download_in_background(modules: list[Path]) -> threading.Thread:
-    """`go mod download` in each module, in a thread; a failure is left to the module's own build to report (the
-    downloads' log: <cache>/logs/build-go-download.log)."""
+    """`go mod download` in each module or workspace (a go.work: the versions its modules share), in a thread; a
+    failure is left to the module's own build to report (the downloads' log: <cache>/logs/build-go-download.log)."""
     log = images.build_log("go-download")
 
     def download() -> None:
         for module in modules:
+            cwd, workspace = (module.parent, {"GOWORK": str(module)}) if module.name == "go.work" else (module, {})
             with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                run(["go", "mod", "download"], cwd=module, env=go_env(), log=log, timeout=1800, check=False)
+                run(["go", "mod", "download"], cwd=cwd, env={**go_env(), **workspace}, log=log, timeout=1800,
+                    check=False)
 
     thread = threading.Thread(target=download, name="go-mod-download", daemon=True)
     thread.start()
@@ -111,7 +119,10 @@ def kubernetes_binaries() -> GoOutput:
     downloads: list[threading.Thread] = []
 
     def start_downloads() -> list[str]:
-        downloads.append(_download_in_background(sorted(p.parent for p in ADDON_RECIPES.glob("*/go.mod"))))
+        works = sorted(ADDON_WORKSPACES.glob("*/go.work"))
+        in_workspaces = {recipe for work in works for recipe in workspace_members(work)}
+        alone = [p.parent for p in sorted(ADDON_RECIPES.glob("*/go.mod")) if p.parent.name not in in_workspaces]
+        downloads.append(_download_in_background([*works, *alone]))
         return []
 
     built = _go_build("kubernetes", MODULES / "kubernetes", [f"k8s.io/kubernetes/cmd/{c}" for c in KUBE_COMMANDS],
@@ -129,11 +140,14 @@ def small_binary(name: str) -> GoOutput:
 
 def module_binaries(name: str, module: Path, packages: list[str], binaries: list[str],
                     prepare: Callable[[], list[str]] | None = None, ldflags: str = "-s -w",
-                    tags: tuple[str, ...] = ()) -> GoOutput:
+                    tags: tuple[str, ...] = (), inputs: tuple[Path, ...] = (),
+                    environ: dict[str, str] | None = None) -> GoOutput:
     """Cluster add-on main packages (upstream's or our own), built together in their module
-    images/addons/<name> with build `tags`; `prepare` runs only when they must be compiled and returns extra
-    `go build` flags (a patched module)."""
-    return _go_build(name, module, packages, binaries, prepare=prepare, ldflags=ldflags, tags=tags)
+    images/addons/<name> (or a workspace's folder, its recipes' folders among the key's `inputs`, GOWORK in
+    `environ`) with build `tags`; `prepare` runs only when they must be compiled and returns extra `go build` flags
+    (a patched module)."""
+    return _go_build(name, module, packages, binaries, prepare=prepare, ldflags=ldflags, tags=tags, inputs=inputs,
+                     environ=environ)
 
 
 def kind_binary() -> Path:
@@ -154,6 +168,30 @@ def kind_module_dir() -> Path:
     result = run(["go", "mod", "download", "-json", f"sigs.k8s.io/kind@{versions.KIND}"],
                  env={"GOFLAGS": "-mod=mod"}, cwd=Path(tempfile.gettempdir()))
     return Path(json.loads(result.stdout)["Dir"])
+
+
+def workspace_members(work: Path) -> list[str]:
+    """The recipes (images/addons/<recipe>) a go.work uses, by name: its `use` directives, one-line or block."""
+    text = re.sub(r"//.*", "", work.read_text())
+    entries = re.findall(r"^use\s+([^\s(]\S*)\s*$", text, re.MULTILINE)
+    for block in re.findall(r"^use\s*\((.*?)\)", text, re.MULTILINE | re.DOTALL):
+        entries += block.split()
+    return [(work.parent / entry).resolve().name for entry in entries]
+
+
+def workspace_file(work: Path, destination: Path, replaces: dict[str, Path]) -> Path:
+    """A copy of the go.work `work` at `destination` (its go.work.sum beside it), its `use` paths made absolute and
+    `replaces` (module => a patched copy of it) added; returns the copy's path (GOWORK)."""
+    def absolute(match: re.Match[str]) -> str:
+        return match.group(1) + str((work.parent / match.group(2)).resolve())
+
+    text = re.sub(r"^(\s*(?:use\s+)?)(\.\.?/\S*)", absolute, work.read_text(), flags=re.MULTILINE)
+    text += "".join(f"\nreplace {module} => {copy}\n" for module, copy in sorted(replaces.items()))
+    destination.mkdir(parents=True, exist_ok=True)
+    (destination / "go.work").write_text(text)
+    if (work.parent / "go.work.sum").exists():
+        shutil.copy2(work.parent / "go.work.sum", destination / "go.work.sum")
+    return destination / "go.work"
 
 
 def tools_path() -> Path:
