@@ -285,17 +285,17 @@ def compile_recipe(members: list[Program]) -> gobuild.GoOutput:
     linked into <cache>/bin. A workspace's build uses a copy of its go.work (GOWORK) with the patched modules."""
     first = members[0]
     versions = [f"-X {p.version_variable}={p.version}" for p in members if p.version_variable]
-    packages = [pkg for p in members for pkg in (*p.packages, *p.tools)]
+    work = workspace_of(first.recipe)
+    # from a workspace's folder, a main package of our own is named by its module path
+    packages = [module_path(p.recipe_dir / "go.mod") if work and pkg == "." else pkg
+                for p in members for pkg in (*p.packages, *p.tools)]
     binaries = [b for p in members for b in (p.binary, *p.plugin_binaries, *p.tool_binaries)]
     ldflags, tags = " ".join(["-s -w", *versions]), tuple(sorted({tag for p in members for tag in p.build_tags}))
-    work = workspace_of(first.recipe)
     if work is None:
         out = gobuild.module_binaries(first.recipe, first.recipe_dir, packages, binaries,
                                       prepare=functools.partial(patched_module_flags, first), ldflags=ldflags,
                                       tags=tags)
-    else:  # from the workspace's folder, a main package of our own is named by its module path
-        packages = [module_path(RECIPES / p.recipe / "go.mod") if pkg == "." else pkg
-                    for p in members for pkg in (*p.packages, *p.tools)]
+    else:
         inputs = tuple(_recipe_dirs(members))
         key = images.content_hash(work.parent, *inputs)
         generated = paths.cache_dir() / "go" / "work" / f"{work.parent.name}-{key}"

@@ -55,10 +55,10 @@ def test_a_workspace_states_a_go_version_its_recipes_accept(work: Path) -> None:
         assert version(work.read_text()) >= version((addons.RECIPES / recipe / "go.mod").read_text()), recipe
 
 
-def test_a_workspace_is_one_build_unit_with_its_recipes_in_the_key(monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("work", _works(), ids=lambda w: w.parent.name)
+def test_a_workspace_is_one_build_unit_with_its_recipes_in_the_key(work: Path, monkeypatch: pytest.MonkeyPatch,
                                                                      tmp_path: Path) -> None:
     monkeypatch.setenv("EDIRUNBOOK_CACHE", str(tmp_path))
-    work = _works()[0]
     unit = next(u for u in addons.build_units() if u[0].recipe in gobuild.workspace_members(work))
     assert {p.recipe for p in unit} == set(gobuild.workspace_members(work))
     seen: dict[str, Any] = {}
@@ -74,4 +74,7 @@ def test_a_workspace_is_one_build_unit_with_its_recipes_in_the_key(monkeypatch: 
     assert seen["name"] == work.parent.name and seen["module"] == work.parent
     assert set(seen["inputs"]) == {addons.RECIPES / p.recipe for p in unit}
     assert seen["environ"]["GOWORK"].startswith(str(tmp_path / "go" / "work" / work.parent.name))
-    assert {pkg for p in unit for pkg in p.packages} <= set(seen["packages"])
+    assert {pkg for p in unit for pkg in p.packages if pkg != "."} <= set(seen["packages"])
+    assert "." not in seen["packages"], "the build runs in the workspace's folder: our own main by its module path"
+    assert {addons.module_path(addons.RECIPES / p.recipe / "go.mod") for p in unit if p.package == "."} \
+        <= set(seen["packages"])
