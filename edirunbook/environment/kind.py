@@ -91,9 +91,12 @@ class KindEnvironment:
         """Every image and tool the environment needs (cached). Three chains at once, since each waits on the network
         or the disk part of its time (downloads, apt, image layers) while the others compile: Kubernetes (kind and
         kubectl first) then the node image; the database image; the add-ons (two compiles at a time)."""
-        known = self.read_state().get("node_image")
+        # a cold build needs room; a warm cache does not. What was last built is recorded with the cache, not with
+        # this checkout: `make test` builds in one process and a fresh checkout's lanes and staging then use it
+        last_built = paths.cache_dir() / "last-cluster-node"
+        known = last_built.read_text().strip() if last_built.exists() else self.read_state().get("node_image")
         if not (known and images.exists(docker, known)):
-            daemon.check_disk_space()  # a cold build needs room; a warm cache does not
+            daemon.check_disk_space()
 
         def node() -> str:
             gobuild.tools_path()
@@ -106,6 +109,7 @@ class KindEnvironment:
         # the cluster's node: the add-ons' images already in it (each lane's cluster starts with them)
         built["cluster_node"] = kindnode.with_images(docker, built["node"],
                                                      [built[image] for image in addons.image_repositories()])
+        last_built.write_text(built["cluster_node"] + "\n")
         return built
 
     def build_all(self, docker: Docker, target: Target) -> dict[str, str]:

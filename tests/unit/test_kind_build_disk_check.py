@@ -1,0 +1,47 @@
+"""The disk-space check guards a cold build only: once the images are built (recorded with the cache), a fresh
+checkout's lanes and the staging cluster started by the same `make test` do not refuse for want of room."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edirunbook import addons, gobuild, images, kindnode
+from edirunbook.docker import daemon
+from edirunbook.environment import config as env_config
+from edirunbook.environment.kind import KindEnvironment
+
+
+@pytest.fixture
+def checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setenv("EDIRUNBOOK_CACHE", str(tmp_path / "cache"))
+    made: set[str] = set()
+    called: list[str] = []
+    monkeypatch.setattr(daemon, "check_disk_space", lambda: called.append("checked"))
+    monkeypatch.setattr(images, "exists", lambda docker, ref: ref in made)
+    monkeypatch.setattr(gobuild, "tools_path", lambda: tmp_path)
+    monkeypatch.setattr(KindEnvironment, "node_image", lambda self, docker: "node:1")
+    monkeypatch.setattr(KindEnvironment, "database_image", lambda self, docker: "db:1")
+    monkeypatch.setattr(addons, "build", lambda docker: {image: f"{image}:1" for image in addons.image_repositories()})
+
+    def with_images(docker: Any, node: str, refs: list[str]) -> str:
+        made.add("preloaded:1")
+        return "preloaded:1"
+
+    monkeypatch.setattr(kindnode, "with_images", with_images)
+    return called
+
+
+def _fresh_checkout(tmp_path: Path, name: str) -> KindEnvironment:
+    state = tmp_path / name / ".state"
+    state.mkdir(parents=True)
+    return KindEnvironment(env_config.load("kind"), state)
+
+
+def test_a_cold_build_checks_the_disk_and_a_fresh_checkout_after_it_does_not(checks: list[str],
+                                                                             tmp_path: Path) -> None:
+    _fresh_checkout(tmp_path, "first").build(docker=None)  # type: ignore[arg-type]
+    assert checks == ["checked"]
+    built = _fresh_checkout(tmp_path, "second").build(docker=None)  # type: ignore[arg-type]
+    assert checks == ["checked"] and built["cluster_node"] == "preloaded:1"
