@@ -240,10 +240,7 @@ def image_repositories() -> list[str]:
 
 def workspace_of(recipe: str) -> Path | None:
     """The go.work in images/addons/workspaces/ that compiles `recipe` together with other recipes, if one does."""
-    for work in sorted(gobuild.ADDON_WORKSPACES.glob("*/go.work")):
-        if recipe in gobuild.workspace_members(work):
-            return work
-    return None
+    return gobuild.addon_workspaces().get(recipe)
 
 
 def build_units() -> list[list[Program]]:

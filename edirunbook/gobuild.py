@@ -85,16 +85,16 @@ def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[
         return GoOutput(out, key)
 
 
-def _download_in_background(modules: list[Path]) -> threading.Thread:
-    """`go mod download` in each module or workspace (a go.work: the versions its modules share), in a thread; a
-    failure is left to the module's own build to report (the downloads' log: <cache>/logs/build-go-download.log)."""
+def _download_in_background(modules: list[tuple[Path, dict[str, str]]]) -> threading.Thread:
+    """`go mod download` in each (folder, environment): a module, or a workspace (GOWORK: the versions its modules
+    share), in a thread; a failure is left to the module's own build to report (the downloads' log:
+    <cache>/logs/build-go-download.log)."""
     log = images.build_log("go-download")
 
     def download() -> None:
-        for module in modules:
-            cwd, workspace = (module.parent, {"GOWORK": str(module)}) if module.name == "go.work" else (module, {})
+        for folder, environ in modules:
             with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                run(["go", "mod", "download"], cwd=cwd, env={**go_env(), **workspace}, log=log, timeout=1800,
+                run(["go", "mod", "download"], cwd=folder, env={**go_env(), **environ}, log=log, timeout=1800,
                     check=False)
 
     thread = threading.Thread(target=download, name="go-mod-download", daemon=True)
@@ -119,10 +119,10 @@ def kubernetes_binaries() -> GoOutput:
     downloads: list[threading.Thread] = []
 
     def start_downloads() -> list[str]:
-        works = sorted(ADDON_WORKSPACES.glob("*/go.work"))
-        in_workspaces = {recipe for work in works for recipe in workspace_members(work)}
-        alone = [p.parent for p in sorted(ADDON_RECIPES.glob("*/go.mod")) if p.parent.name not in in_workspaces]
-        downloads.append(_download_in_background([*works, *alone]))
+        works = sorted(set(addon_workspaces().values()))
+        alone = [p.parent for p in sorted(ADDON_RECIPES.glob("*/go.mod")) if p.parent.name not in addon_workspaces()]
+        downloads.append(_download_in_background([*((w.parent, {"GOWORK": str(w)}) for w in works),
+                                                  *((folder, {}) for folder in alone)]))
         return []
 
     built = _go_build("kubernetes", MODULES / "kubernetes", [f"k8s.io/kubernetes/cmd/{c}" for c in KUBE_COMMANDS],
@@ -177,6 +177,12 @@ def workspace_members(work: Path) -> list[str]:
     for block in re.findall(r"^use\s*\((.*?)\)", text, re.MULTILINE | re.DOTALL):
         entries += block.split()
     return [(work.parent / entry).resolve().name for entry in entries]
+
+
+@functools.cache  # read once per process: every build unit and every download asks
+def addon_workspaces() -> dict[str, Path]:
+    """{recipe: the go.work in images/addons/workspaces/ that compiles it with other recipes}."""
+    return {recipe: work for work in sorted(ADDON_WORKSPACES.glob("*/go.work")) for recipe in workspace_members(work)}
 
 
 def workspace_file(work: Path, destination: Path, replaces: dict[str, Path]) -> Path:
