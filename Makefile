@@ -15,6 +15,9 @@ SHARD ?=
 # 3 measured fastest on 2 cores (README.md, "Lanes"); SHARD=i/n runs one shard on one environment instead
 LANES ?= 3
 PYTEST := $(VENV)/bin/pytest
+# Our add-ons' Go tests compile with the image build's settings (edirunbook/gobuild.py go_env; a unit test checks they
+# agree), so the packages the test and the image share come from Go's build cache instead of a second compile
+GO_TEST := CGO_ENABLED=0 GOFLAGS="-trimpath -gcflags=all=-dwarf=false" GOTOOLCHAIN=local GOWORK=off go test
 TARGET ?= reference
 SOURCE ?=
 export TARGET
@@ -74,8 +77,8 @@ ci-lint: $(VENV)/.installed ## actionlint (+shellcheck) and schema checks on the
 
 unit: $(VENV)/.installed ## the library's fast tests (no cluster), our add-ons' Go tests, promtool/amtool on the alert rules
 	$(PYTEST) tests/unit -q -p no:edirunbook.report
-	cd images/addons/csi-hostpath && GOTOOLCHAIN=local go test ./...
-	cd images/addons/alert-receiver && GOTOOLCHAIN=local go test ./...
+	cd images/addons/csi-hostpath && $(GO_TEST) ./...
+	cd images/addons/alert-receiver && $(GO_TEST) ./...
 	$(SUITE) alert-rules
 
 coverage: $(VENV)/.installed ## runbook coverage and drift: make coverage RUNBOOK=path MIN_COVERAGE=80
@@ -111,7 +114,7 @@ integration: $(VENV)/.installed ## image tests (MariaDB, Bots EDI) against the D
 	EDIRUNBOOK_BASE_IMAGE=$$($(SUITE) env base-image) DOCKER_HOST=$$($(SUITE) env docker-host) \
 	  $(PYTEST) tests/integration -q -p no:edirunbook.report
 
-test: $(VENV)/.installed ## everything CI runs: lint, CI examples lint, unit tests, manifest lint and image tests while the images build; then verify and the game-day proof side by side
+test: $(VENV)/.installed ## everything CI runs: lint, CI examples lint, image tests, manifest lint and unit tests while the images build; then verify and the game-day proof side by side
 	@$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory -j2 test-checks test-images
 	$(MAKE) --no-print-directory -j2 verify gameday-proof-beside
@@ -120,11 +123,13 @@ test: $(VENV)/.installed ## everything CI runs: lint, CI examples lint, unit tes
 # 1. The checks one after the other (lint first alone, so a typo fails in seconds), while every image `make verify`
 #    and the staging cluster use is built (on a cold machine half an hour of compiling; a check that needs one of
 #    them, kubectl say, waits under that entry's cache lock and finds it built). Build lines are marked [images].
+#    The image tests come first (they need the Debian base and the database image, built in minutes), the unit tests
+#    last (they need kubectl, which only the end of Kubernetes' compile brings).
 # 2. `make verify` (its lanes) and the game-day proof on its staging cluster, a cluster of its own (own ranges, ports,
 #    network; the host's kernel settings are restored by the last of our clusters to go down). Lines: [gameday].
 # A job that fails fails `make test`, once the job beside it has finished.
 test-checks: $(VENV)/.installed
-	@for check in ci-lint unit manifest-lint integration; do $(MAKE) --no-print-directory $$check || exit; done
+	@for check in ci-lint integration manifest-lint unit; do $(MAKE) --no-print-directory $$check || exit; done
 
 test-images: $(VENV)/.installed
 	@set -o pipefail; PYTHONUNBUFFERED=1 $(SUITE) env build 2>&1 | sed -u 's/^/[images] /'

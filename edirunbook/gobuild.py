@@ -41,9 +41,15 @@ class GoOutput:
         return self.directory / name
 
 
+# Every compile's flags (part of each build's key). The binaries are stripped (-ldflags -s -w), so the DWARF the
+# compiler makes for every package would only be thrown away at link time: -dwarf=false skips making it, 7 % less
+# compile CPU (a cold `go build` of client-go's informers and the apiserver library: 449 s of CPU, 419 s without).
+GOFLAGS = "-trimpath -gcflags=all=-dwarf=false"
+
+
 def go_env() -> dict[str, str]:
     """A workspace only where a build names one (GOWORK): never one the caller's environment happens to set."""
-    return {"CGO_ENABLED": "0", "GOFLAGS": "-trimpath", "GOTOOLCHAIN": "local", "GOWORK": "off"}
+    return {"CGO_ENABLED": "0", "GOFLAGS": GOFLAGS, "GOTOOLCHAIN": "local", "GOWORK": "off"}
 
 
 @functools.cache  # one `go env` per process: every cached binary's key asks for it
@@ -59,8 +65,8 @@ def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[
               prepare: Callable[[], list[str]] | None = None, tags: tuple[str, ...] = (),
               inputs: tuple[Path, ...] = (), environ: dict[str, str] | None = None) -> GoOutput:
     tag_flags = ["-tags", ",".join(tags)] if tags else []
-    key = images.content_hash(*( [module] if module else []), *inputs, go_version(), ldflags, *targets, *extra,
-                              *tag_flags)
+    key = images.content_hash(*( [module] if module else []), *inputs, go_version(), GOFLAGS, ldflags, *targets,
+                              *extra, *tag_flags)
     out = paths.cache_dir() / "go" / f"{name}-{key}"
     with paths.cache_lock(f"go-{name}-{key}"):
         if all((out / o).exists() for o in outputs):

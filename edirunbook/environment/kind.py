@@ -102,6 +102,9 @@ class KindEnvironment:
             gobuild.tools_path()
             return self.node_image(docker)
 
+        # kind first, alone: on a cold cache it compiles most of the standard library the big compiles below then
+        # find in Go's build cache (started together, each compiled its own copy of it)
+        gobuild.kind_binary()
         with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
             node_ref, database = pool.submit(node), pool.submit(self.database_image, docker)
             addon_refs = pool.submit(addons.build, docker)

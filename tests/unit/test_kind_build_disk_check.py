@@ -21,6 +21,7 @@ def checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(daemon, "check_disk_space", lambda: called.append("checked"))
     monkeypatch.setattr(images, "exists", lambda docker, ref: ref in made)
     monkeypatch.setattr(gobuild, "tools_path", lambda: tmp_path)
+    monkeypatch.setattr(gobuild, "kind_binary", lambda: tmp_path / "kind")
     monkeypatch.setattr(KindEnvironment, "node_image", lambda self, docker: "node:1")
     monkeypatch.setattr(KindEnvironment, "database_image", lambda self, docker: "db:1")
     monkeypatch.setattr(addons, "build", lambda docker: {image: f"{image}:1" for image in addons.image_repositories()})
