@@ -125,10 +125,7 @@ def kubernetes_binaries() -> GoOutput:
     downloads: list[threading.Thread] = []
 
     def start_downloads() -> list[str]:
-        works = sorted(set(addon_workspaces().values()))
-        alone = [p.parent for p in sorted(ADDON_RECIPES.glob("*/go.mod")) if p.parent.name not in addon_workspaces()]
-        downloads.append(_download_in_background([*((w.parent, {"GOWORK": str(w)}) for w in works),
-                                                  *((folder, {}) for folder in alone)]))
+        downloads.append(_download_in_background(addon_downloads()))
         return []
 
     built = _go_build("kubernetes", MODULES / "kubernetes", [f"k8s.io/kubernetes/cmd/{c}" for c in KUBE_COMMANDS],
@@ -137,6 +134,17 @@ def kubernetes_binaries() -> GoOutput:
         with step("finishing the cluster add-ons' Go module downloads"):
             thread.join(timeout=1800)
     return built
+
+
+def addon_downloads() -> list[tuple[Path, dict[str, str]]]:
+    """Where `go mod download` fetches the add-ons' modules: each workspace through a copy of its go.work (the command
+    writes every module's sums into the go.work.sum beside it; in the checkout's that would change the workspace's
+    build key between a run's start and its end, and rebuild the add-ons), each recipe of no workspace in its folder."""
+    works = sorted(set(addon_workspaces().values()))
+    copies = [workspace_file(w, paths.cache_dir() / "go" / "work" / f"download-{w.parent.name}", {}) for w in works]
+    alone = [p.parent for p in sorted(ADDON_RECIPES.glob("*/go.mod")) if p.parent.name not in addon_workspaces()]
+    return [*((w.parent, {"GOWORK": str(copy)}) for w, copy in zip(works, copies, strict=True)),
+            *((folder, {}) for folder in alone)]
 
 
 def small_binary(name: str) -> GoOutput:

@@ -79,6 +79,16 @@ def kind_base(docker: Docker, base: str) -> str:
         return ref
 
 
+def node_parts(docker: Docker) -> None:
+    """The node image's parts other than Kubernetes' commands, built (cached) ahead of it: the kind base image and the
+    small compiles (etcd, CoreDNS, pause, crictl). Built after Kubernetes' compile, as `node_image` asks for them,
+    they were a chain of five minutes at the end of a cold build with a core idle; built beside it, they fill in."""
+    kind_base(docker, images.debian_base(docker))
+    for name in ("etcd", "coredns", "pause"):
+        small_binary(name)
+    crictl_binary()
+
+
 def node_image(docker: Docker) -> str:
     """The kind node image for versions.KUBERNETES, built here; returns its ref."""
     base = images.debian_base(docker)
@@ -114,9 +124,10 @@ PRELOADED = "edirunbook/kind-node-preloaded"
 
 
 def with_images(docker: Docker, node: str, refs: list[str]) -> str:
-    """The node image `node` with the images `refs` (the cluster add-ons') already in its containerd, imported as the
-    control-plane images are; returns its ref. A cluster made from it has them from the start: `kind load` finds
-    each one present and skips it, instead of every cluster (each lane of LANES=n) saving and importing them anew.
+    """The node image `node` with the images `refs` (the cluster add-ons', the smoke checks') already in its
+    containerd, imported as the control-plane images are; returns its ref. A cluster made from it has them from the
+    start: `kind load` finds each one present and skips it, instead of every cluster (each lane of LANES=n) saving
+    and importing them anew.
     Keyed by the node image and each image's ID; the one it replaces is removed (unless a container uses it)."""
     ids = docker.run("image", "inspect", "--format", "{{.Id}}", *refs).stdout.split()  # one line per image, in order
     key = images.content_hash(node, *sorted(f"{image}@{image_id}" for image, image_id in zip(refs, ids, strict=True)))
@@ -124,7 +135,7 @@ def with_images(docker: Docker, node: str, refs: list[str]) -> str:
     with paths.cache_lock(ref):
         if images.exists(docker, ref):
             return ref
-        with step(f"assembling {ref}: the node image with the add-ons' {len(refs)} images in its containerd"), \
+        with step(f"assembling {ref}: the node image with {len(refs)} images in its containerd"), \
                 tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
             archive = Path(tmp) / "images.tar"
             docker.run("save", "-o", str(archive), *refs, timeout=900)

@@ -78,3 +78,17 @@ def test_a_workspace_is_one_build_unit_with_its_recipes_in_the_key(work: Path, m
     assert "." not in seen["packages"], "the build runs in the workspace's folder: our own main by its module path"
     assert {addons.module_path(addons.RECIPES / p.recipe / "go.mod") for p in unit if p.package == "."} \
         <= set(seen["packages"])
+
+
+def test_the_background_downloads_write_no_sums_into_the_checkout(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    """`go mod download` writes every module's sums into the go.work.sum beside the go.work it is given: on the
+    checkout's, the workspace's build key changed between a cold run's start and its end (its add-ons rebuilt)."""
+    monkeypatch.setenv("EDIRUNBOOK_CACHE", str(tmp_path))
+    downloads = gobuild.addon_downloads()
+    works = {environ["GOWORK"] for _, environ in downloads if "GOWORK" in environ}
+    assert len(works) == len(set(gobuild.addon_workspaces().values())) > 0
+    for work in map(Path, works):
+        assert work.is_relative_to(tmp_path) and work.is_file() and (work.parent / "go.work.sum").is_file()
+    alone = {folder.name for folder, environ in downloads if "GOWORK" not in environ}
+    assert alone.isdisjoint(gobuild.addon_workspaces()) and alone
