@@ -91,7 +91,7 @@ class KindEnvironment:
         """Every image and tool the environment needs (cached). Three chains at once, since each waits on the network
         or the disk part of its time (downloads, apt, image layers) while the others compile: Kubernetes (kind and
         kubectl first) then the node image; the database image, then the node image's other parts (kindnode.node_parts);
-        the add-ons (two compiles at a time)."""
+        the add-ons (one compile at a time, beside Kubernetes')."""
         from edirunbook.environment import smoke
 
         # a cold build needs room; a warm cache does not. What was last built is recorded with the cache, not with
