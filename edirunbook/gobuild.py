@@ -224,6 +224,11 @@ def tools_path() -> Path:
 def link_command(target: Path) -> None:
     """A pinned command of the operator's shell: <cache>/bin/<name> links to the cached build."""
     link = paths.bin_dir() / target.name
-    if not link.is_symlink() or Path(os.readlink(link)) != target:
-        link.unlink(missing_ok=True)
-        link.symlink_to(target)
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return
+    # made beside it and renamed over it: processes linking the same command at once (`make test`'s image build and
+    # its checks, when Kubernetes' compile ends) each replace the link whole; unlinking and then linking raced
+    made = link.with_name(f".{link.name}.{os.getpid()}.{threading.get_ident()}")
+    made.unlink(missing_ok=True)
+    made.symlink_to(target)
+    os.replace(made, link)
