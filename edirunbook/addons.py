@@ -268,9 +268,10 @@ def build(docker: Docker) -> dict[str, str]:
         return refs
 
     # one at a time, beside Kubernetes' compile (KindEnvironment.build): one large `go build` keeps both cores busy
-    # by itself (k8s-0.34 alone: 1190 s of CPU in 622 s), and three at once cost 7 % more CPU than one after the
-    # other for the same wall time (three cold builds of one package graph: 92 s of CPU each instead of 86, 140 s
-    # of wall instead of 3 x 46). The largest module graphs (go.sum's size: a workspace's, Velero's) first.
+    # by itself (k8s-0.34 alone: 1190 s of CPU in 622 s), and three at once gain nothing (three cold builds of one
+    # package graph at once: 140 s of wall, 92 s of CPU each; one after another: 3 x 46 s, 86 s each). In a cold
+    # `make test` the images were built after 39 min 12 s this way, 38 min 33 s three at a time: the same work on
+    # two busy cores, with fewer compilers in memory at once. The largest module graphs (go.sum's size) first.
     recipes = sorted(build_units(), key=lambda members: -sum(map(_module_graph_size, _recipe_dirs(members))))
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as apt:
         debian = apt.submit(debian_images, docker)  # downloads and unpacks: no core of its own needed
