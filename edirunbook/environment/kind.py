@@ -19,7 +19,7 @@ from edirunbook import addons, cluster, gobuild, images, ingress, kindnode, path
 from edirunbook.docker import daemon
 from edirunbook.docker.daemon import Docker
 from edirunbook.environment import config as env_config
-from edirunbook.environment import hostprep
+from edirunbook.environment import hostprep, smoke
 from edirunbook.environment.config import EnvConfig
 from edirunbook.environment.credentials import Credentials
 from edirunbook.errors import CommandFailed, EnvironmentNotReady, SetupError
@@ -92,8 +92,6 @@ class KindEnvironment:
         or the disk part of its time (downloads, apt, image layers) while the others compile: Kubernetes (kind and
         kubectl first) then the node image; the database image, then the node image's other parts (kindnode.node_parts);
         the add-ons (one compile at a time, beside Kubernetes')."""
-        from edirunbook.environment import smoke
-
         # a cold build needs room; a warm cache does not. What was last built is recorded with the cache, not with
         # this checkout: `make test` builds in one process and a fresh checkout's lanes and staging then use it
         last_built = paths.cache_dir() / "last-cluster-node"
