@@ -1,6 +1,7 @@
 """KindEnvironment.build. The disk-space check guards a cold build only: once the images are built (recorded with the
 cache), a fresh checkout's lanes and the staging cluster started by the same `make test` do not refuse for want of
-room. The node image's small parts are built beside Kubernetes' compile."""
+room. The node image's small parts are built beside Kubernetes' compile, and the node image every cluster starts from
+holds the images each would otherwise load."""
 from __future__ import annotations
 
 import threading
