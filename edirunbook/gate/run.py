@@ -23,6 +23,7 @@ from edirunbook.environment import config as env_config
 from edirunbook.environment import manifests as rendering
 from edirunbook.errors import BuildError, EnvironmentNotReady
 from edirunbook.gate import lanes, verdict
+from edirunbook.process import step
 from edirunbook.target import Target
 
 if TYPE_CHECKING:
@@ -136,7 +137,8 @@ def _bring_up(env: KindEnvironment, target: Target) -> str | None:
     from edirunbook.environment import deploy, smoke
 
     deploy.up_for(env, target)
-    broken = [r for r in smoke.run_checks(env) if not r.ok]
+    with step("the environment's smoke checks (make env-check)"):
+        broken = [r for r in smoke.run_checks(env) if not r.ok]
     if broken:  # the environment, not the target: the gate cannot judge anything on it
         raise EnvironmentNotReady("the environment fails its smoke checks (make env-check), so the gate cannot run:\n"
                                   + "\n".join(f"  {r.name}: {r.detail}" for r in broken))
