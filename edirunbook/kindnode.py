@@ -47,14 +47,18 @@ def control_plane_images(docker: Docker, base: str) -> tuple[list[str], str]:
                     images.docker_build(docker, Path(tmp), cached, build_args={"BASE_IMAGE": base}, name="kube-proxy")
         images.tag(docker, cached, proxy_ref)
         refs.append(proxy_ref)
-        for name, ref in (("etcd", f"{REGISTRY}/etcd:{versions.ETCD_IMAGE_TAG}"),
-                          ("coredns", f"{REGISTRY}/coredns/coredns:{versions.COREDNS}"),
-                          ("pause", pause_ref())):
+        for name, ref in small_components().items():
             out = small_binary(name)
             scratch_image(docker, out / name, out.key, ref)
             refs.append(ref)
             keys.append(out.key)
     return refs, images.content_hash(*keys, base, *refs)
+
+
+def small_components() -> dict[str, str]:
+    """The control-plane images compiled from images/kind-node/<name>: {name: the ref kubeadm pulls}."""
+    return {"etcd": f"{REGISTRY}/etcd:{versions.ETCD_IMAGE_TAG}",
+            "coredns": f"{REGISTRY}/coredns/coredns:{versions.COREDNS}", "pause": pause_ref()}
 
 
 def pause_ref() -> str:
@@ -84,7 +88,7 @@ def node_parts(docker: Docker) -> None:
     small compiles (etcd, CoreDNS, pause, crictl). Built after Kubernetes' compile, as `node_image` asks for them,
     they were a chain of five minutes at the end of a cold build with a core idle; built beside it, they fill in."""
     kind_base(docker, images.debian_base(docker))
-    for name in ("etcd", "coredns", "pause"):
+    for name in small_components():
         small_binary(name)
     crictl_binary()
 

@@ -30,6 +30,11 @@ if TYPE_CHECKING:
     from edirunbook.target import Target
 
 
+def _pulls_images() -> bool:
+    """IMAGE_SOURCE=pull: the published kind node and MySQL images instead of the ones built here."""
+    return os.environ.get("IMAGE_SOURCE") == "pull"
+
+
 class KindEnvironment:
     def __init__(self, config: EnvConfig, state: Path | None = None) -> None:
         """`state`: the folder of its records (default: this process's, paths.state_dir()); another lane's
@@ -76,13 +81,13 @@ class KindEnvironment:
 
     # ---- images ----------------------------------------------------------------------------
     def node_image(self, docker: Docker) -> str:
-        if os.environ.get("IMAGE_SOURCE") == "pull":
+        if _pulls_images():
             docker.run("pull", versions.KINDEST_NODE, timeout=1800)
             return versions.KINDEST_NODE
         return kindnode.node_image(docker)
 
     def database_image(self, docker: Docker) -> str:
-        if os.environ.get("IMAGE_SOURCE") == "pull":
+        if _pulls_images():
             docker.run("pull", versions.MYSQL_IMAGE, timeout=1800)
             return versions.MYSQL_IMAGE
         return images.recipe(docker, "mariadb", images.debian_base(docker))
@@ -105,7 +110,7 @@ class KindEnvironment:
 
         def database() -> str:
             ref = self.database_image(docker)
-            if os.environ.get("IMAGE_SOURCE") != "pull":
+            if not _pulls_images():
                 kindnode.node_parts(docker)  # beside Kubernetes' compile, not after it
             return ref
 
