@@ -30,6 +30,7 @@ ADDON_RECIPES = paths.IMAGES_DIR / "addons"  # the cluster add-ons' modules (add
 ADDON_WORKSPACES = ADDON_RECIPES / "workspaces"
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy",
                  "kubelet", "kubeadm", "kubectl")
+CONTROL_PLANE_SMALL_BINARIES = ("etcd",)  # of small_binary's: compiled with CONTROL_PLANE_GCFLAGS
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,20 @@ class GoOutput:
         return self.directory / name
 
 
-# Every compile's flags (part of each build's key). The binaries are stripped (-ldflags -s -w), so the DWARF the
+# Every compile's flags (part of each build's key).
+GOFLAGS = "-trimpath"
+# The compiler's flags, for every package of a build. The binaries are stripped (-ldflags -s -w), so the DWARF the
 # compiler makes for every package would only be thrown away at link time: -dwarf=false skips making it, 7 % less
 # compile CPU (a cold `go build` of client-go's informers and the apiserver library: 449 s of CPU, 419 s without).
-GOFLAGS = "-trimpath -gcflags=all=-dwarf=false"
+GCFLAGS = "all=-dwarf=false"
+# Everything but the control plane is also compiled without inlining (-l): the add-ons, CoreDNS, crictl, kind and the
+# linters. A cold `go build` of k8s.io/apimachinery/pkg/apis/meta/v1 and the standard library took 89.2 s of CPU,
+# 71.4 s without inlining (-20 %; -N as well: 76.5 s). What -l costs is the programs' CPU when they run, and in
+# `make verify` that is Kubernetes' and etcd's: a lane's cluster spends most of its CPU in the API server, the
+# kubelet, etcd and the controllers (cgroup accounting over 404 s of three lanes and staging), all the add-ons
+# together 11 % of one core. So Kubernetes and etcd keep inlining (CONTROL_PLANE_GCFLAGS) and the rest go without.
+CONTROL_PLANE_GCFLAGS = GCFLAGS
+TOOL_GCFLAGS = f"{GCFLAGS} -l"
 
 
 def go_env() -> dict[str, str]:
@@ -63,10 +74,12 @@ def go_version() -> str:
 def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[str], *,
               ldflags: str = "-s -w", install: bool = False, extra: tuple[str, ...] = (),
               prepare: Callable[[], list[str]] | None = None, tags: tuple[str, ...] = (),
-              inputs: tuple[Path, ...] = (), environ: dict[str, str] | None = None) -> GoOutput:
+              inputs: tuple[Path, ...] = (), environ: dict[str, str] | None = None,
+              gcflags: str = TOOL_GCFLAGS) -> GoOutput:
     tag_flags = ["-tags", ",".join(tags)] if tags else []
-    key = images.content_hash(*( [module] if module else []), *inputs, go_version(), GOFLAGS, ldflags, *targets,
-                              *extra, *tag_flags)
+    compile_flags = [f"-gcflags={gcflags}", "-ldflags", ldflags]
+    key = images.content_hash(*( [module] if module else []), *inputs, go_version(), GOFLAGS, *compile_flags,
+                              *targets, *extra, *tag_flags)
     out = paths.cache_dir() / "go" / f"{name}-{key}"
     with paths.cache_lock(f"go-{name}-{key}"):
         if all((out / o).exists() for o in outputs):
@@ -78,11 +91,11 @@ def _go_build(name: str, module: Path | None, targets: list[str], outputs: list[
         with step(f"compiling {name} ({', '.join(outputs)}) from Go module sources; log {log}"):
             try:
                 if install:
-                    run(["go", "install", "-ldflags", ldflags, *targets], env={**go_env(), "GOBIN": str(tmp)},
+                    run(["go", "install", *compile_flags, *targets], env={**go_env(), "GOBIN": str(tmp)},
                         log=log, timeout=3600)
                 else:
                     flags = prepare() if prepare else []
-                    run(["go", "build", *flags, *tag_flags, "-ldflags", ldflags, "-o", f"{tmp}/", *targets],
+                    run(["go", "build", *flags, *tag_flags, *compile_flags, "-o", f"{tmp}/", *targets],
                         env={**go_env(), **(environ or {})}, cwd=module, log=log, timeout=3600)
             except CommandFailed as error:
                 raise BuildError(f"compiling {name} failed; full log in {log}\n{error}") from None
@@ -129,7 +142,8 @@ def kubernetes_binaries() -> GoOutput:
         return []
 
     built = _go_build("kubernetes", MODULES / "kubernetes", [f"k8s.io/kubernetes/cmd/{c}" for c in KUBE_COMMANDS],
-                      list(KUBE_COMMANDS), ldflags=kubernetes_ldflags(), prepare=start_downloads)
+                      list(KUBE_COMMANDS), ldflags=kubernetes_ldflags(), prepare=start_downloads,
+                      gcflags=CONTROL_PLANE_GCFLAGS)
     for thread in downloads:
         with step("finishing the cluster add-ons' Go module downloads"):
             thread.join(timeout=1800)
@@ -149,7 +163,8 @@ def addon_downloads() -> list[tuple[Path, dict[str, str]]]:
 
 def small_binary(name: str) -> GoOutput:
     """etcd, coredns, pause, smoke: one main package in images/kind-node/<name>."""
-    return _go_build(name, MODULES / name, ["."], [name])
+    return _go_build(name, MODULES / name, ["."], [name],
+                     gcflags=CONTROL_PLANE_GCFLAGS if name in CONTROL_PLANE_SMALL_BINARIES else TOOL_GCFLAGS)
 
 
 def module_binaries(name: str, module: Path, packages: list[str], binaries: list[str],
