@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sysconfig
 import tempfile
@@ -62,11 +61,8 @@ def actionlint_binary() -> Path:
     # gobuild's one path for pinned Go tools (kind, kube-score, crictl): `go install module@version`, cached
     built = gobuild._go_build("actionlint", None, [f"github.com/rhysd/actionlint/cmd/actionlint@{ACTIONLINT}"],
                               ["actionlint"], install=True) / "actionlint"
-    link = paths.bin_dir() / "actionlint"
-    if not link.is_symlink() or Path(os.readlink(link)) != built:
-        link.unlink(missing_ok=True)
-        link.symlink_to(built)
-    return link
+    gobuild.link_command(built)
+    return paths.bin_dir() / "actionlint"
 
 
 def venv_tool(name: str) -> Path:
