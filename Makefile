@@ -15,8 +15,8 @@ SHARD ?=
 # 3 measured fastest on 2 cores (README.md, "Lanes"); SHARD=i/n runs one shard on one environment instead
 LANES ?= 3
 PYTEST := $(VENV)/bin/pytest
-# Our add-ons' Go tests compile with the image build's settings (edirunbook/gobuild.py go_env, TOOL_GCFLAGS; a unit test checks they
-# agree), so the packages the test and the image share come from Go's build cache instead of a second compile
+# Our add-ons' Go tests compile with the image build's settings (edirunbook/gobuild.py go_env and TOOL_GCFLAGS; unit
+# tests check they agree), so the packages the test and the image share come from Go's build cache, not a 2nd compile
 GO_TEST := CGO_ENABLED=0 GOFLAGS=-trimpath GOTOOLCHAIN=local GOWORK=off go test '-gcflags=all=-dwarf=false -l'
 TARGET ?= reference
 SOURCE ?=

@@ -54,6 +54,7 @@ GCFLAGS = "all=-dwarf=false"
 # `make verify` that is Kubernetes' and etcd's: a lane's cluster spends most of its CPU in the API server, the
 # kubelet, etcd and the controllers (cgroup accounting over 404 s of three lanes and staging), all the add-ons
 # together 11 % of one core. So Kubernetes and etcd keep inlining (CONTROL_PLANE_GCFLAGS) and the rest go without.
+# In a whole cold `make test` it bought less than that figure: about a minute of the image build (images/addons/README).
 CONTROL_PLANE_GCFLAGS = GCFLAGS
 TOOL_GCFLAGS = f"{GCFLAGS} -l"
 
