@@ -1,6 +1,7 @@
 """Which Go builds keep the compiler's inlining: Kubernetes and etcd, which run every cluster and spend most of its CPU
-in a run, are compiled optimized; the add-ons, CoreDNS, crictl, kind and the linters without inlining (-l), a fifth
-less compile CPU. The flags are part of each build's key, so a change of them rebuilds."""
+in a run, are compiled optimized; the add-ons, CoreDNS, crictl, kind and the linters without inlining (-l), less
+compile CPU (images/addons/README.md has the figures). The flags are part of each build's key, so a change of them
+rebuilds."""
 from __future__ import annotations
 
 from pathlib import Path
