@@ -47,7 +47,7 @@ GOFLAGS = "-trimpath"
 # The compiler's flags, for every package of a build. The binaries are stripped (-ldflags -s -w), so the DWARF the
 # compiler makes for every package would only be thrown away at link time: -dwarf=false skips making it, 7 % less
 # compile CPU (a cold `go build` of client-go's informers and the apiserver library: 449 s of CPU, 419 s without).
-GCFLAGS = "all=-dwarf=false"
+CONTROL_PLANE_GCFLAGS = "all=-dwarf=false"
 # Everything but the control plane is also compiled without inlining (-l): the add-ons, CoreDNS, crictl, kind and the
 # linters. A cold `go build` of k8s.io/apimachinery/pkg/apis/meta/v1 and the standard library took 89.2 s of CPU,
 # 71.4 s without inlining (-20 %; -N as well: 76.5 s). What -l costs is the programs' CPU when they run, and in
@@ -55,8 +55,7 @@ GCFLAGS = "all=-dwarf=false"
 # kubelet, etcd and the controllers (cgroup accounting over 404 s of three lanes and staging), all the add-ons
 # together 11 % of one core. So Kubernetes and etcd keep inlining (CONTROL_PLANE_GCFLAGS) and the rest go without.
 # In a whole cold `make test` it bought less than that figure: about a minute of the image build (images/addons/README).
-CONTROL_PLANE_GCFLAGS = GCFLAGS
-TOOL_GCFLAGS = f"{GCFLAGS} -l"
+TOOL_GCFLAGS = f"{CONTROL_PLANE_GCFLAGS} -l"
 
 
 def go_env() -> dict[str, str]:
