@@ -89,6 +89,8 @@ def main(args: argparse.Namespace) -> int:
         else:
             print((report_dir / verdict.GATE_MD).read_text(encoding="utf-8"))
             print(f"gate {result}: {report_dir / verdict.GATE_MD}")
+            for line in verdict.failure_lines(report_dir):
+                print(line)
         if low:
             print(f"docs/runbook.md coverage is below {args.min_coverage}%: every command of the verified runbook "
                   "must be run by a scenario (make coverage)")
@@ -125,6 +127,8 @@ def _in_lanes(args: argparse.Namespace, target: Target, cfg: env_config.EnvConfi
               f"{', '.join(str(d) for d in dirs)}): {report_dir / verdict.GATE_MD}")
         for problem in merged.problems:
             print(f"  {problem}")
+        for line in verdict.failure_lines(report_dir):
+            print(line)
         return 1 if merged.problems else 0
     finally:
         if not args.keep:

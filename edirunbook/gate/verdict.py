@@ -234,6 +234,26 @@ def _failure_table(scenarios: list[dict[str, Any]]) -> list[str]:
     return [*out, ""]
 
 
+def failure_lines(report_dir: Path, limit: int = 10) -> list[str]:
+    """The failed procedures of <report_dir>/summary.json, one line each with the cause and the step, for the last
+    lines a gate prints: a CI log that keeps only its tail still says what failed (gate.md has them too, higher up).
+    At most `limit` lines, then how many more; none when the summary is absent."""
+    path = report_dir / "summary.json"
+    if not path.is_file():
+        return []
+    scenarios = json.loads(path.read_text(encoding="utf-8")).get("scenarios", [])
+    failed = [s for s in scenarios if s.get("result") != "passed"]
+    out = []
+    for s in failed[:limit]:
+        cause = one_line(s.get("error")) if s.get("error") else "no cause recorded"
+        step = f" (step: {s['failed_step']})" if s.get("failed_step") else ""
+        where = f" [{s['feature_file']}]" if s.get("feature_file") else ""
+        out.append(redact(f"  {s.get('result', '?')}: {s.get('procedure', '?')}{where}: {cause}{step}"))
+    if len(failed) > limit:
+        out.append(f"  ... and {len(failed) - limit} more in {report_dir / GATE_MD}")
+    return out
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 

@@ -120,3 +120,16 @@ def test_a_fix_overlay_is_listed_patch_by_patch_with_the_files_it_changes_and_th
     verdict.write_changes(tmp_path, "team", [])
     assert "fix overlay" not in verdict.gate_markdown(_summary(("passed", None)), json.loads(
         (tmp_path / verdict.CHANGES_JSON).read_text()), {})
+
+
+def test_the_last_lines_of_a_red_gate_name_each_failed_procedure_with_its_cause_and_step(tmp_path: Path) -> None:
+    error = "Traceback (most recent call last):\nWaitTimeout: no alert fired within 240 s; last seen: none\nmore"
+    (tmp_path / "summary.json").write_text(json.dumps(_summary(("passed", None), ("failed", error), ("not run", None))))
+    assert verdict.failure_lines(tmp_path) == [
+        "  failed: p1: no alert fired within 240 s; last seen: none (step: Then it works)",
+        "  not run: p2: no cause recorded",
+    ]
+    assert verdict.failure_lines(tmp_path, limit=1)[-1] == f"  ... and 1 more in {tmp_path / verdict.GATE_MD}"
+    (tmp_path / "summary.json").write_text(json.dumps(_summary(("passed", None))))
+    assert verdict.failure_lines(tmp_path) == []
+    assert verdict.failure_lines(tmp_path / "absent") == []
