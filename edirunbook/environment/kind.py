@@ -64,7 +64,8 @@ class KindEnvironment:
         assert self.config.cluster_config is not None
         text = self.config.cluster_config.read_text()
         values = {"WEB_PORT": str(self.config.web_port), "HTTPS_PORT": str(self.config.https_port),
-                  "OBJECT_STORE_PORT": str(self.config.object_store_port)}
+                  "OBJECT_STORE_PORT": str(self.config.object_store_port),
+                  "ENVIRONMENT_DIR": str(self.config.cluster_config.parent.resolve())}
         for key, value in values.items():
             text = text.replace("${" + key + "}", value)
         out = self.state / "kind-cluster.yaml"

@@ -3,6 +3,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from edirunbook import paths
 from edirunbook.environment import config
@@ -111,6 +112,13 @@ def test_cluster_config_renders_its_ports(tmp_path: Path, monkeypatch: pytest.Mo
     assert "hostPort: 18080" in text
     assert "hostPort: 18443" in text
     assert "restrict_oom_score_adj = true" in text
+    # kubeadm's patches (the control plane's readiness probes) come from the environment's own folder
+    mount = yaml.safe_load(text)["nodes"][0]["extraMounts"][0]
+    assert mount["containerPath"] == "/kind/edirunbook-kubeadm-patches"
+    patches = Path(mount["hostPath"])
+    assert patches.is_absolute() and sorted(p.name for p in patches.iterdir()) == [
+        "etcd+strategic.yaml", "kube-apiserver+strategic.yaml", "kube-scheduler+strategic.yaml"]
+    assert "patches:\n      directory: /kind/edirunbook-kubeadm-patches" in text
 
 
 def test_credentials_are_generated_once_and_never_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
