@@ -19,7 +19,7 @@ import httpx
 from kubernetes import client
 from kubernetes.client import ApiClient
 
-from edirunbook import cluster, paths
+from edirunbook import cluster, paths, tls
 from edirunbook.errors import AppError, RunbookSuiteError
 from edirunbook.ingress import Site
 from edirunbook.plugin import ROUTE_ID
@@ -92,7 +92,10 @@ class Bots:
                 if terminating or p.metadata.deletion_timestamp is None]
 
     def deployment_pods(self, name: str, *, terminating: bool = False) -> list[client.V1Pod]:
-        selector = self.apps.read_namespaced_deployment(name, self.namespace).spec.selector.match_labels
+        return self.pods_of(self.apps.read_namespaced_deployment(name, self.namespace), terminating=terminating)
+
+    def pods_of(self, dep: client.V1Deployment, *, terminating: bool = False) -> list[client.V1Pod]:
+        selector = dep.spec.selector.match_labels
         return self.pods(",".join(f"{k}={v}" for k, v in selector.items()), terminating=terminating)
 
     def pod_uids(self, deployment: str) -> set[str]:
@@ -174,10 +177,12 @@ class Bots:
         restarts_seen: dict[str, int] = {}
 
         def probe() -> Observation:
+            # two requests a poll (the deployment, its pods): a wait polls every half second, and each object the
+            # Python client reads back costs CPU the lanes share
             dep = self.apps.read_namespaced_deployment(name, self.namespace)
             want = dep.spec.replicas if replicas is None else replicas
-            summary = cluster.deployment_summary(self.api, self.namespace, [name])
-            pods = self.deployment_pods(name, terminating=True)
+            summary = cluster.deployment_state(dep)
+            pods = self.pods_of(dep, terminating=True)
             ready = [p for p in pods if _pod_ready(p) and p.metadata.deletion_timestamp is None]
             gone = len(pods) - len([p for p in pods if p.metadata.deletion_timestamp is None])
             done = summary.done and dep.spec.replicas == want and len(pods) == want == len(ready)
@@ -354,7 +359,7 @@ class Bots:
 
     # ---- HTTP ---------------------------------------------------------------------------------
     def get(self, path: str, timeout: float = 5) -> httpx.Response:
-        return httpx.get(self.web_url + path, timeout=timeout)
+        return httpx.get(self.web_url + path, timeout=timeout, verify=tls.httpx_default())
 
     def through_ingress(self) -> Site:
         if self.site is None:

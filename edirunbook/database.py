@@ -11,6 +11,7 @@ import contextlib
 import logging
 import re
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -357,6 +358,32 @@ def _logs_of(client: Any, name: str, secrets: Iterable[str], tail: int = 8) -> s
     return redact(raw.decode(errors="replace").strip().replace("\n", " | "), secrets)
 
 
+class _Connection(pymysql.connections.Connection):
+    """PyMySQL's connection, its default TLS context built once per process instead of once per connection.
+
+    Given no TLS options, PyMySQL 1.2 uses TLS when the server offers it ("preferred") and builds that context for
+    every connection: `ssl.create_default_context()` loads the system's CA bundle (57 ms of CPU here) into a context
+    that then verifies nothing (no CA given: CERT_NONE, no hostname check). The suite opens a connection per query,
+    hundreds in a lane; py-spy on a lane's pytest under `make verify` found 30 % of its CPU there. The context is the
+    same each time, so the first one is kept (SSLContext serves many sockets and threads); explicit TLS options still
+    get PyMySQL's own context, and what goes over the wire does not change.
+    """
+
+    _preferred_tls: ssl.SSLContext | None = None
+
+    def _create_ssl_ctx(self, sslp: Any) -> ssl.SSLContext:
+        if sslp != {}:
+            return super()._create_ssl_ctx(sslp)  # type: ignore[misc]
+        if _Connection._preferred_tls is None:
+            _Connection._preferred_tls = super()._create_ssl_ctx(sslp)  # type: ignore[misc]
+        return _Connection._preferred_tls
+
+
+def connect_mysql(**kwargs: Any) -> Any:
+    """pymysql.connect's arguments and connection, with the TLS context of its default mode shared (_Connection)."""
+    return _Connection(**kwargs)
+
+
 class RunningDatabase:
     """A database container the suite started (or found): host side, pod side, and its lifecycle."""
 
@@ -364,8 +391,8 @@ class RunningDatabase:
     network_port = CONTAINER_PORT
 
     def __init__(self, container: Any, spec: DatabaseSpec, *,
-                 connector: Callable[..., Any] = pymysql.connect) -> None:
-        """`container` is a docker SDK container; `connector` opens a DB-API connection (PyMySQL's connect)."""
+                 connector: Callable[..., Any] = connect_mysql) -> None:
+        """`container` is a docker SDK container; `connector` opens a DB-API connection (PyMySQL's, by default)."""
         self._container = container
         self.spec = spec
         self.startup_seconds: float | None = None

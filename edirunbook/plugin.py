@@ -38,7 +38,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from edirunbook import paths
+from edirunbook import paths, tls
 from edirunbook.errors import AppError, BuildError
 from edirunbook.redaction import redact
 
@@ -289,7 +289,8 @@ class BotsWeb:
         self.base = web_url.rstrip("/")
         self.user = user
         self._password = password
-        self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+        self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False,
+                                   verify=tls.httpx_default())
         self.landing: str | None = None  # the page the login led to (Bots' home)
         self._home: httpx.Response | None = None
 

@@ -19,7 +19,7 @@ import httpx
 import yaml
 from kubernetes import client
 
-from edirunbook import cluster, images, paths, plugin, teamimage
+from edirunbook import cluster, images, paths, plugin, teamimage, tls
 from edirunbook import target as targets
 from edirunbook.docker import daemon
 from edirunbook.environment import manifests as rendering
@@ -208,7 +208,7 @@ def seed(env: KindEnvironment, target: Target, creds: Credentials) -> list[str]:
 def _answers(url: str) -> Observation:
     """The web UI answers its login page over the NodePort (kube-proxy may lag the pods' readiness a little)."""
     try:
-        response = httpx.get(url + plugin.LOGIN_PATH, timeout=5)
+        response = httpx.get(url + plugin.LOGIN_PATH, timeout=5, verify=tls.httpx_default())
     except httpx.HTTPError as error:
         return Observation(False, f"{type(error).__name__}: {error}")
     return Observation(response.status_code < 500, f"GET {plugin.LOGIN_PATH}: HTTP {response.status_code}")
