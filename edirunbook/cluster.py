@@ -197,14 +197,20 @@ def deployment_summary(api: ApiClient, namespace: str, names: list[str] | None =
             return Observation(False, f"deployments not found yet: {', '.join(sorted(missing))}")
     rows, done = [], bool(items)
     for d in items:
-        want = d.spec.replicas or 0
-        ready = d.status.ready_replicas or 0
-        updated = d.status.updated_replicas or 0
-        current = (d.status.observed_generation or 0) >= (d.metadata.generation or 0)
-        ok = current and ready == want and updated == want and (d.status.replicas or 0) == want
-        done &= ok
-        rows.append(f"deployment/{d.metadata.name}: {ready}/{want} ready, {updated} updated")
+        state = deployment_state(d)
+        done &= state.done
+        rows.append(state.seen)
     return Observation(done, "\n".join(rows) or f"no deployments in {namespace}")
+
+
+def deployment_state(d: client.V1Deployment) -> Observation:
+    """Done when the deployment's controller has seen its latest spec and every replica is updated and ready."""
+    want = d.spec.replicas or 0
+    ready = d.status.ready_replicas or 0
+    updated = d.status.updated_replicas or 0
+    current = (d.status.observed_generation or 0) >= (d.metadata.generation or 0)
+    ok = current and ready == want and updated == want and (d.status.replicas or 0) == want
+    return Observation(ok, f"deployment/{d.metadata.name}: {ready}/{want} ready, {updated} updated")
 
 
 def custom_objects(api: ApiClient, group: str, version: str, plural: str, namespace: str | None = None) \
