@@ -22,11 +22,46 @@ CRASH_LOOP_RESTARTS = 3
 STUCK_SECONDS = 30.0
 
 
+class _ModelClass:
+    """A model class as the client's deserializer uses it (its type tables, `get_real_child_model`), whose objects are
+    made with a given Configuration instead of a new one each."""
+
+    def __init__(self, klass: Any, configuration: client.Configuration) -> None:
+        self._klass = klass
+        self._configuration = configuration
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._klass, name)
+
+    def __call__(self, **kwargs: Any) -> Any:
+        return self._klass(local_vars_configuration=self._configuration, **kwargs)
+
+
+class SharingApiClient(ApiClient):
+    """The kubernetes client's ApiClient, the objects it reads back sharing one Configuration.
+
+    Its models (kubernetes 34.1.0) make a Configuration for every object they build, and each sets the level of two
+    loggers, which clears the cache of every logger in the process: about 0.1 ms an object with the suite's few hundred
+    loggers, and a pod list is thousands of objects. py-spy on a lane's pytest under `make verify` found a third of its
+    CPU in reading objects back, most of it there. The shared one is made the same way (defaults); objects consult it
+    only for client_side_validation. Hooks the client's (name-mangled) model builder: tests/unit/test_cluster_client.py
+    fails when an upgrade renames it."""
+
+    def __init__(self, configuration: client.Configuration) -> None:
+        super().__init__(configuration=configuration)
+        self._model_configuration = client.Configuration()
+
+    def _ApiClient__deserialize_model(self, data: Any, klass: Any) -> Any:
+        return super()._ApiClient__deserialize_model(data, _ModelClass(klass, self._model_configuration))
+
+
 def connect(kubeconfig: Path, context: str | None = None) -> ApiClient:
     if not kubeconfig.exists():
         raise EnvironmentNotReady(f"no kubeconfig at {kubeconfig}: the environment is not up. Run `make env-up`.")
     try:
-        return config.new_client_from_config(config_file=str(kubeconfig), context=context)
+        configuration = type.__call__(client.Configuration)  # as config.new_client_from_config makes it
+        config.load_kube_config(config_file=str(kubeconfig), context=context, client_configuration=configuration)
+        return SharingApiClient(configuration)
     except config.ConfigException as error:
         raise EnvironmentNotReady(f"kubeconfig {kubeconfig} is not usable: {error}. Check the file or run "
                                   "`make env-up` again.") from None
