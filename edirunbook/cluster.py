@@ -43,9 +43,9 @@ class SharingApiClient(ApiClient):
     Its models (kubernetes 34.1.0) make a Configuration for every object they build, and each sets the level of two
     loggers, which clears the cache of every logger in the process: about 0.1 ms an object with the suite's few hundred
     loggers, and a pod list is thousands of objects. py-spy on a lane's pytest under `make verify` found a third of its
-    CPU in reading objects back, most of it there. The shared one is made the same way (defaults); objects consult it
-    only for client_side_validation. Hooks the client's (name-mangled) model builder: tests/unit/test_cluster_client.py
-    fails when an upgrade renames it."""
+    CPU in reading objects back, more than half of that there. The shared one is made the same way (defaults);
+    objects consult it only for client_side_validation. Hooks the client's (name-mangled) model builder:
+    tests/unit/test_cluster_client.py fails when an upgrade renames it."""
 
     def __init__(self, configuration: client.Configuration) -> None:
         super().__init__(configuration=configuration)

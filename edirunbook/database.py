@@ -364,7 +364,7 @@ class _Connection(pymysql.connections.Connection):
     Given no TLS options, PyMySQL 1.2 uses TLS when the server offers it ("preferred") and builds that context for
     every connection: `ssl.create_default_context()` loads the system's CA bundle (57 ms of CPU here) into a context
     that then verifies nothing (no CA given: CERT_NONE, no hostname check). The suite opens a connection per query,
-    hundreds in a lane; py-spy on a lane's pytest under `make verify` found 30 % of its CPU there. The context is the
+    hundreds in a lane; py-spy on a lane's pytest under `make verify` found 23 % of its CPU there. The context is the
     same each time, so the first one is kept (SSLContext serves many sockets and threads); explicit TLS options still
     get PyMySQL's own context, and what goes over the wire does not change.
     """
