@@ -519,11 +519,13 @@ def test_connections_share_pymysqls_default_tls_context_and_keep_explicit_tls_op
     TLS options still gets a context of its own. Fails when a PyMySQL upgrade stops building it in _create_ssl_ctx."""
     import ssl
 
-    first, second = (database._Connection(host="127.0.0.1", defer_connect=True) for _ in range(2))
-    own = pymysql.connections.Connection(host="127.0.0.1", defer_connect=True)
+    # Any: the PyMySQL stubs leave out the TLS attributes (ctx, _ssl_required)
+    first: Any = database._Connection(host="127.0.0.1", defer_connect=True)
+    second: Any = database._Connection(host="127.0.0.1", defer_connect=True)
+    own: Any = pymysql.connections.Connection(host="127.0.0.1", defer_connect=True)
     assert first.ssl and not first._ssl_required and first.ctx is second.ctx
     assert (first.ctx.verify_mode, first.ctx.check_hostname) == (own.ctx.verify_mode, own.ctx.check_hostname) \
         == (ssl.CERT_NONE, False)
-    strict = database._Connection(host="127.0.0.1", defer_connect=True, ssl={"verify_mode": "required"})
+    strict: Any = database._Connection(host="127.0.0.1", defer_connect=True, ssl={"verify_mode": "required"})
     assert strict._ssl_required and strict.ctx is not first.ctx and strict.ctx.verify_mode == ssl.CERT_REQUIRED
     assert RunningDatabase(FakeContainer(), make_spec())._connector is database.connect_mysql
