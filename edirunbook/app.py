@@ -181,11 +181,11 @@ class Bots:
             # Python client reads back costs CPU the lanes share
             dep = self.apps.read_namespaced_deployment(name, self.namespace)
             want = dep.spec.replicas if replicas is None else replicas
-            summary = cluster.deployment_state(dep)
+            state = cluster.deployment_state(dep)
             pods = self.pods_of(dep, terminating=True)
             ready = [p for p in pods if _pod_ready(p) and p.metadata.deletion_timestamp is None]
             gone = len(pods) - len([p for p in pods if p.metadata.deletion_timestamp is None])
-            done = summary.done and dep.spec.replicas == want and len(pods) == want == len(ready)
+            done = state.done and dep.spec.replicas == want and len(pods) == want == len(ready)
             if not done:
                 # only pods of the current template can make the wait hopeless: a rolled-back template's pods are
                 # being removed (a `rollout undo` away from an image that cannot be pulled)
@@ -194,7 +194,7 @@ class Bots:
                     p for p in pods if p not in ready and p.metadata.deletion_timestamp is None
                     and current is not None and (p.metadata.labels or {}).get("pod-template-hash") == current],
                     f"deployment/{name}", restarts_seen=restarts_seen)
-            return Observation(done, f"{summary.seen}; {len(pods)} pods ({gone} terminating), {len(ready)} Ready, "
+            return Observation(done, f"{state.seen}; {len(pods)} pods ({gone} terminating), {len(ready)} Ready, "
                                f"want {want}")
 
         try:

@@ -227,11 +227,15 @@ def _failure_table(scenarios: list[dict[str, Any]]) -> list[str]:
         return []
     out = ["| procedure | runbook section | result | cause |", "|---|---|---|---|"]
     for s in scenarios:
-        cause = one_line(s.get("error")) if s.get("error") else s.get("result", "")
-        step = f" (step: {s['failed_step']})" if s.get("failed_step") else ""
         out.append(f"| {_cell(s['procedure'])} | {_cell(', '.join(s.get('runbook') or []) or '-')} | "
-                   f"{s['result']} | {_cell(cause + step)} |")
+                   f"{s['result']} | {_cell(_cause(s, s.get('result', '')))} |")
     return [*out, ""]
+
+
+def _cause(scenario: dict[str, Any], without_error: str) -> str:
+    """A failed scenario's cause in one line and the step it failed in; `without_error` when it recorded no error."""
+    cause = one_line(scenario.get("error")) if scenario.get("error") else without_error
+    return cause + (f" (step: {scenario['failed_step']})" if scenario.get("failed_step") else "")
 
 
 def failure_lines(report_dir: Path, limit: int = 10) -> list[str]:
@@ -245,10 +249,9 @@ def failure_lines(report_dir: Path, limit: int = 10) -> list[str]:
     failed = [s for s in scenarios if s.get("result") != "passed"]
     out = []
     for s in failed[:limit]:
-        cause = one_line(s.get("error")) if s.get("error") else "no cause recorded"
-        step = f" (step: {s['failed_step']})" if s.get("failed_step") else ""
         where = f" [{s['feature_file']}]" if s.get("feature_file") else ""
-        out.append(redact(f"  {s.get('result', '?')}: {s.get('procedure', '?')}{where}: {cause}{step}"))
+        out.append(redact(f"  {s.get('result', '?')}: {s.get('procedure', '?')}{where}: "
+                          f"{_cause(s, 'no cause recorded')}"))
     if len(failed) > limit:
         out.append(f"  ... and {len(failed) - limit} more in {report_dir / GATE_MD}")
     return out
