@@ -424,15 +424,18 @@ class RequestLoop:
                         self.retried.append(f"request {self.sent}: {closed}")
                         response = http.get(self.url, headers={"Connection": "close"})
                     if response.status_code != 200:
-                        self._failed(started, f"request {self.sent}: HTTP {response.status_code}")
+                        self._failed(started, f"HTTP {response.status_code} {response.text.strip()[:80]!r}")
                 except httpx.HTTPError as error:
-                    self._failed(started, f"request {self.sent}: {type(error).__name__} {error}")
+                    self._failed(started, f"{type(error).__name__} {error}")
                 self._stop.wait(self.interval)
         self.elapsed = time.monotonic() - started
 
     def _failed(self, started: float, what: str) -> None:
-        self.failures.append(what)
-        self.failed_at.append(time.monotonic() - started)
+        """Recorded with the request's number and its time after the loop started, so a failure can be set
+        against the procedure's timeline (when the old pods were deleted, when the new ones became Ready)."""
+        at = time.monotonic() - started
+        self.failures.append(f"request {self.sent} at {at:.1f}s: {what}")
+        self.failed_at.append(at)
 
     @property
     def failing_seconds(self) -> float:

@@ -1,6 +1,8 @@
 """The restart scenarios' request loop: a keep-alive connection the server closes unanswered is tried again once."""
 from __future__ import annotations
 
+import http.server
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -68,3 +70,27 @@ def test_a_server_that_is_gone_is_a_failure() -> None:
              timeout=10, interval=0.05)
     loop.stop()
     assert len(loop.failures) == 2 and "ConnectError" in loop.failures[0] and loop.retried == []
+
+
+def test_an_error_answer_is_a_failure_that_says_when_and_what_the_proxy_answered() -> None:
+    class BadGateway(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            body = b"Bad Gateway"
+            self.send_response(502)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), BadGateway) as proxy:
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        loop = RequestLoop(f"http://127.0.0.1:{proxy.server_address[1]}/health/ping", interval=0.01, max_requests=2)
+        loop.start()
+        wait_for("2 failures", lambda: Observation(len(loop.failures) >= 2, f"{loop.failures}"), timeout=10,
+                 interval=0.05)
+        loop.stop()
+        proxy.shutdown()
+    assert re.fullmatch(r"request 1 at \d+\.\ds: HTTP 502 'Bad Gateway'", loop.failures[0]), loop.failures[0]
+    assert loop.failed_at[0] <= loop.failed_at[1]
