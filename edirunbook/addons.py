@@ -20,9 +20,10 @@ there; a program of our own states its version); the main packages of one recipe
 workspace (images/addons/workspaces/<name>/go.work: one version of every module they share, compiled once), are
 compiled together and cached by the hash of their inputs (gobuild.py, images.py), and
 environments/kind/addons/<name>/ is the kustomization applied. Patches in images/addons/<recipe>/patches/
-(zero-context, each saying what it fixes) are applied to a copy of the upstream module, which the build uses in its
-place (a replace line in the workspace's go.work copy, or `go build -modfile`): the checked-in go.mod stays as
-upstream resolves it. Where a kustomization uses upstream's own manifests,
+(zero-context, each saying what it fixes) are applied to a copy of the recipe's upstream module, those in
+patches/<name>/ to the module the recipe requires whose path ends in /<name> (velero's AWS plugin), and the build
+uses each patched copy in the module's place (a replace line in the workspace's go.work copy, or `go build
+-modfile`): the checked-in go.mod stays as upstream resolves it. Where a kustomization uses upstream's own manifests,
 `upstream` is linked to the first program's module directory in the Go module cache when it is applied, so no
 upstream text is kept in this repository; the same holds for CRDs, applied server-side from their module
 (cert-manager's are too large for a client-side apply's annotation).
@@ -151,7 +152,8 @@ VELERO = "github.com/vmware-tanzu/velero"
 PROMETHEUS = "github.com/prometheus/prometheus"
 ADDONS = (
     Addon("traefik", "ingress-traefik", ("traefik",),
-          (Program("traefik", TRAEFIK, f"{TRAEFIK}/cmd/traefik", "edirunbook/traefik"),)),
+          (Program("traefik", TRAEFIK, f"{TRAEFIK}/cmd/traefik", "edirunbook/traefik",
+                   build_tags=("edirunbook_no_ecs",)),)),  # no AWS ECS provider: patches/04-*
     Addon("cert-manager", "cert-manager", ("cert-manager",),
           (Program("cert-manager", CERT_MANAGER, ".", "edirunbook/cert-manager-controller"),),
           crds=Crds("cert-manager", CERT_MANAGER, ("deploy/crds",))),
@@ -323,10 +325,11 @@ def _recipe_dirs(members: list[Program]) -> list[Path]:
 def _workspace_prepared(work: Path, members: list[Program], generated: Path) -> list[str]:
     """The workspace's go.work for this build: upstream modules with patches replaced by patched copies."""
     shutil.rmtree(generated, ignore_errors=True)
-    upstream: dict[str, Program] = {}  # a recipe's patches are to its first program's module
+    upstream: dict[str, Program] = {}  # a recipe's patches are to its first program's module (and patches/<name>/)
     for program in members:
         upstream.setdefault(program.recipe, program)
-    replaces = {program.module: patched_copy(program) for program in upstream.values() if patches(program)}
+    replaces = {module: patched_copy(program.recipe_dir, module, module_patches)
+                for program in upstream.values() for module, module_patches in patched_modules(program).items()}
     gobuild.workspace_file(work, generated, replaces)
     return []
 
@@ -346,34 +349,62 @@ def debian_images(docker: Docker) -> dict[str, str]:
 
 
 def patches(program: Program) -> list[Path]:
+    """The patches to the program's own upstream module (the recipe's patches/*.patch)."""
     return sorted((program.recipe_dir / "patches").glob("*.patch"))
 
 
+def patched_modules(program: Program) -> dict[str, list[Path]]:
+    """{module: its patches} for the program's recipe: patches/*.patch are to the program's module, patches/<name>/
+    to the one module the recipe's go.mod requires whose path ends in /<name>."""
+    found = {program.module: patches(program)} if patches(program) else {}
+    folder = program.recipe_dir / "patches"
+    for sub in sorted(path for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []:
+        required = re.findall(rf"^\s*(?:require\s+)?(\S+/{re.escape(sub.name)})\s+v\S+",
+                              (program.recipe_dir / "go.mod").read_text(), re.MULTILINE)
+        if len(set(required)) != 1:
+            raise ConfigError(f"{paths.shown(sub)}: patches for a module whose path ends in /{sub.name}, but "
+                              f"{paths.shown(program.recipe_dir / 'go.mod')} requires "
+                              f"{' and '.join(sorted(set(required))) or 'none'}")
+        found[required[0]] = sorted(sub.glob("*.patch"))
+    return found
+
+
 def patched_module_flags(program: Program) -> list[str]:
-    """`go build` flags that use a patched copy of the upstream module (none when the recipe has no patches)."""
-    if not patches(program):
+    """`go build` flags that use patched copies of the upstream modules (none when the recipe has no patches)."""
+    modules = patched_modules(program)
+    if not modules:
         return []
-    source = patched_copy(program)
-    modfile = source.parent / "go.mod"
-    modfile.write_text((program.recipe_dir / "go.mod").read_text() + f"\nreplace {program.module} => {source}\n")
-    shutil.copy2(program.recipe_dir / "go.sum", source.parent / "go.sum")
+    replaced = {module: patched_copy(program.recipe_dir, module, module_patches)
+                for module, module_patches in modules.items()}
+    modfile = patched_dir(program.recipe_dir) / "go.mod"
+    modfile.write_text((program.recipe_dir / "go.mod").read_text()
+                       + "".join(f"\nreplace {module} => {source}\n" for module, source in replaced.items()))
+    shutil.copy2(program.recipe_dir / "go.sum", modfile.parent / "go.sum")
     return [f"-modfile={modfile}"]
 
 
-def patched_copy(program: Program) -> Path:
-    """A copy of the program's upstream module (as its recipe resolves it) with the recipe's patches applied."""
-    work = paths.cache_dir() / "go" / "patched" / f"{program.recipe}-{program.version}"
-    shutil.rmtree(work, ignore_errors=True)
-    source = work / "module"
-    shutil.copytree(module_dir(program.recipe_dir, program.module), source)
+def patched_dir(recipe_dir: Path) -> Path:
+    """Where a recipe's patched module copies (and its -modfile) are made: <cache>/go/patched/<recipe>."""
+    work = paths.cache_dir() / "go" / "patched" / recipe_dir.name
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def patched_copy(recipe_dir: Path, module: str, module_patches: list[Path]) -> Path:
+    """A copy of an upstream module (as the recipe resolves it) with the patches applied."""
+    version = required_version(recipe_dir / "go.mod", module)
+    work = patched_dir(recipe_dir)
+    source = work / f"{module.rsplit('/', 1)[-1]}@{version}"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(module_dir(recipe_dir, module), source)
     for item in [source, *source.rglob("*")]:
         item.chmod(item.stat().st_mode | 0o200)  # the module cache's copies are read-only
     environ = {"GIT_CEILING_DIRECTORIES": str(work)}  # a plain patch: no repository around it
-    for patch in patches(program):
+    for patch in module_patches:
         try:
             run(["git", "apply", "--unidiff-zero", "--whitespace=nowarn", str(patch)], cwd=source, env=environ)
         except CommandFailed as error:
-            raise BuildError(f"the patch {paths.shown(patch)} does not apply to {program.module}@{program.version}: "
+            raise BuildError(f"the patch {paths.shown(patch)} does not apply to {module}@{version}: "
                              f"{' '.join(error.output.split())[:300]}") from None
     return source
 
