@@ -128,6 +128,25 @@ def ensure() -> Docker:
         return start()
 
 
+def for_teardown() -> Docker | None:
+    """The daemon a teardown removes the suite's containers from: the one that answers; when none does, the suite's
+    own started again if its data root still holds containers (stopped with it), so a `make env-down` leaves nothing
+    behind; None when there is neither, and so nothing of the suite to remove."""
+    try:
+        return connect()
+    except SetupError as error:
+        if os.environ.get("DOCKER_HOST") or "permission denied" in str(error):
+            raise
+    containers = paths.cache_dir() / "docker" / "containers"
+    if os.geteuid() != 0 or not shutil.which("dockerd") or not containers.is_dir() or not any(containers.iterdir()):
+        return None
+    with paths.cache_lock("dockerd"):
+        try:
+            return connect()
+        except SetupError:
+            return start()
+
+
 def check_disk_space(minimum_gib: int = MIN_FREE_GIB) -> None:
     cache = paths.cache_dir()
     free = shutil.disk_usage(cache).free / 2**30

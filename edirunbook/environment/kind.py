@@ -302,8 +302,23 @@ class KindEnvironment:
     def down(self, *, stop_daemon: bool | None = None, restore_host: bool | None = None) -> None:
         """Remove the cluster and the database, restore the host, stop the Docker daemon if we started it and nothing
         else runs on it. In a lane of LANES=n, by default neither of the last two: its coordinator does both after the
-        last lane."""
-        docker = daemon.connect()
+        last lane. Idempotent: with no daemon answering and none of the suite's to start again, there is nothing to
+        remove, and the host is restored all the same (daemon.for_teardown)."""
+        docker = daemon.for_teardown()
+        if docker is None:
+            note(f"no Docker daemon answers and the suite's own holds no containers: cluster "
+                 f"{self.config.cluster_name} and its database are gone already; restoring the host only")
+        else:
+            self._remove_containers(docker)
+        if not env_config.in_lanes() if restore_host is None else restore_host:
+            self.restore_host()
+        self.state_file.unlink(missing_ok=True)
+        self.kubeconfig.unlink(missing_ok=True)
+        if docker is not None and (not env_config.in_lanes() if stop_daemon is None else stop_daemon):
+            daemon.stop_ours_when_idle(docker)
+
+    def _remove_containers(self, docker: Docker) -> None:
+        """The cluster, the database container and the network, whichever of them exist."""
         with step(f"deleting kind cluster {self.config.cluster_name}"):
             if self.cluster_exists(docker):
                 self.kind(docker, "delete", "cluster", "--name", self.config.cluster_name,
@@ -315,9 +330,3 @@ class KindEnvironment:
             with step(f"removing database container {db_name}"):
                 docker.run("rm", "-f", "-v", *owned)
         docker.run("network", "rm", self.config.network, check=False)
-        if not env_config.in_lanes() if restore_host is None else restore_host:
-            self.restore_host()
-        self.state_file.unlink(missing_ok=True)
-        self.kubeconfig.unlink(missing_ok=True)
-        if not env_config.in_lanes() if stop_daemon is None else stop_daemon:
-            daemon.stop_ours_when_idle(docker)
