@@ -38,6 +38,8 @@ ROUTE = ROUTE_ID
 SAMPLES = paths.IMAGES_DIR / "bots-edi" / "samples"
 # A Job the CronJob controller made: <cronjob>-<scheduled time in minutes since the epoch>.
 SCHEDULED_JOB = re.compile(rf"{ENGINE_CRONJOB}-\d+")
+# a write into the webserver pod whose exec output was lost is sent this many times in all (Bots.write_web)
+WRITE_ATTEMPTS = 3
 # The long-running components the runbook operates on, as `kind/name`.
 WORKLOADS = (f"deployment/{WEBSERVER}", f"deployment/{JOBQUEUE}", f"cronjob/{ENGINE_CRONJOB}")
 
@@ -285,21 +287,21 @@ class Bots:
         """The text of one of the suite's sample files."""
         return (SAMPLES / name).read_text(encoding="utf-8")
 
-    def write_web(self, path: str, content: str, *, attempts: int = 3) -> str:
+    def write_web(self, path: str, content: str) -> str:
         """Write a file in the webserver pod (its directory made first), as a transfer into the inbound dir does;
         the shell's output (`exit=N` and any error) is returned, not raised, for steps that expect a failure.
         The shell always prints `exit=N`: an exec that printed nothing at all, though kubectl exited 0 (seen once in
         a cold `make test`, the disk-full scenario's write), lost its output, and the write (which overwrites) is
         sent again; AppError if every attempt's output was lost."""
         directory = path.rsplit("/", 1)[0]
-        for _ in range(attempts):
+        for _ in range(WRITE_ATTEMPTS):
             output = self.kubectl_run("exec", "-i", f"deployment/{WEBSERVER}", "-c", "webserver", "--", "sh", "-c",
                                       f"{{ mkdir -p {directory} && cat > {path}; }} 2>&1; echo exit=$?",
                                       input=content)
             if "exit=" in output:
                 return output
         raise AppError(f"writing {path} in the webserver pod: kubectl exec exited 0 but printed nothing, not even the "
-                       f"shell's exit status, {attempts} times: its output was lost")
+                       f"shell's exit status, {WRITE_ATTEMPTS} times: its output was lost")
 
     def drop_sample(self, sample: str, as_name: str | None = None) -> str:
         target = f"{self.inbound_dir}/{as_name or sample}"
