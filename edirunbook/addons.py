@@ -206,12 +206,21 @@ def module_path(go_mod: Path) -> str:
     return match.group(1)
 
 
+def requirements(go_mod: Path) -> dict[str, str]:
+    """Every module go.mod requires, with its version (single-line or block form; a module's first line counts, as
+    a replace line naming a version comes after its require)."""
+    found: dict[str, str] = {}
+    for module, version in re.findall(r"^\s*(?:require\s+)?(\S+)\s+(v\S+)", go_mod.read_text(), re.MULTILINE):
+        found.setdefault(module, version)
+    return found
+
+
 def required_version(go_mod: Path, module: str) -> str:
-    """The version go.mod requires of `module` (single-line or block form)."""
-    match = re.search(rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)", go_mod.read_text(), re.MULTILINE)
-    if not match:
+    """The version go.mod requires of `module`."""
+    version = requirements(go_mod).get(module)
+    if not version:
         raise ConfigError(f"{go_mod} does not require {module}")
-    return match.group(1)
+    return version
 
 
 @functools.cache  # one `go list` per module and process: the CRDs and the kustomization both ask
@@ -356,16 +365,16 @@ def patches(program: Program) -> list[Path]:
 def patched_modules(program: Program) -> dict[str, list[Path]]:
     """{module: its patches} for the program's recipe: patches/*.patch are to the program's module, patches/<name>/
     to the one module the recipe's go.mod requires whose path ends in /<name>."""
-    found = {program.module: patches(program)} if patches(program) else {}
+    own = patches(program)
+    found = {program.module: own} if own else {}
     folder = program.recipe_dir / "patches"
-    for sub in sorted(path for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []:
-        required = re.findall(rf"^\s*(?:require\s+)?(\S+/{re.escape(sub.name)})\s+v\S+",
-                              (program.recipe_dir / "go.mod").read_text(), re.MULTILINE)
-        if len(set(required)) != 1:
+    go_mod = program.recipe_dir / "go.mod"
+    for sub in sorted(path for path in folder.glob("*/") if path.is_dir()):
+        matching = sorted(module for module in requirements(go_mod) if module.endswith(f"/{sub.name}"))
+        if len(matching) != 1:
             raise ConfigError(f"{paths.shown(sub)}: patches for a module whose path ends in /{sub.name}, but "
-                              f"{paths.shown(program.recipe_dir / 'go.mod')} requires "
-                              f"{' and '.join(sorted(set(required))) or 'none'}")
-        found[required[0]] = sorted(sub.glob("*.patch"))
+                              f"{paths.shown(go_mod)} requires {' and '.join(matching) or 'none'}")
+        found[matching[0]] = sorted(sub.glob("*.patch"))
     return found
 
 
