@@ -105,46 +105,54 @@ def connect() -> Docker:
     raise SetupError(f"No Docker daemon answers ({detail}).")
 
 
-def ensure() -> Docker:
-    """Use the daemon that answers, or install and start our own when we are root."""
+def _answering() -> tuple[Docker | None, str]:
+    """The daemon that answers, or None and why none does; raises what starting our own could not mend (a
+    DOCKER_HOST that does not answer, a socket this user may not use)."""
     try:
-        return connect()
+        return connect(), ""
     except SetupError as error:
         if os.environ.get("DOCKER_HOST") or "permission denied" in str(error):
             raise
-        reason = str(error)
-    if os.geteuid() != 0:
-        raise SetupError(
-            f"{reason} The suite can start its own daemon only as root. Either start Docker "
-            "(`sudo systemctl start docker`, or Docker Desktop) and make sure `docker ps` works for you, "
-            "or run `sudo make env-up`.")
+        return None, str(error)
+
+
+def _start_ours(*, install: bool) -> Docker:
+    """Start the suite's own daemon (installed first when `install`), unless another process did meanwhile."""
     with paths.cache_lock("dockerd"):  # `make test` starts its image build and its image tests at once
         try:
             return connect()  # the other one started it meanwhile
         except SetupError:
             pass
-        check_disk_space()
-        install_docker()
+        if install:
+            check_disk_space()
+            install_docker()
         return start()
+
+
+def ensure() -> Docker:
+    """Use the daemon that answers, or install and start our own when we are root."""
+    docker, reason = _answering()
+    if docker is not None:
+        return docker
+    if os.geteuid() != 0:
+        raise SetupError(
+            f"{reason} The suite can start its own daemon only as root. Either start Docker "
+            "(`sudo systemctl start docker`, or Docker Desktop) and make sure `docker ps` works for you, "
+            "or run `sudo make env-up`.")
+    return _start_ours(install=True)
 
 
 def for_teardown() -> Docker | None:
     """The daemon a teardown removes the suite's containers from: the one that answers; when none does, the suite's
     own started again if its data root still holds containers (stopped with it), so a `make env-down` leaves nothing
     behind; None when there is neither, and so nothing of the suite to remove."""
-    try:
-        return connect()
-    except SetupError as error:
-        if os.environ.get("DOCKER_HOST") or "permission denied" in str(error):
-            raise
+    docker, _ = _answering()
+    if docker is not None:
+        return docker
     containers = paths.cache_dir() / "docker" / "containers"
     if os.geteuid() != 0 or not shutil.which("dockerd") or not containers.is_dir() or not any(containers.iterdir()):
         return None
-    with paths.cache_lock("dockerd"):
-        try:
-            return connect()
-        except SetupError:
-            return start()
+    return _start_ours(install=False)
 
 
 def check_disk_space(minimum_gib: int = MIN_FREE_GIB) -> None:
